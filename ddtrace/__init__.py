@@ -1,0 +1,11 @@
+"""ddtrace: a low-overhead, drop-in tracer for Python that sends traces to the Datadog Agent.
+
+``from ddtrace import tracer, config, __version__``. Importing this package starts no
+thread, opens no connection and imports no library it instruments.
+"""
+from ddtrace.version import __version__
+from ddtrace.settings import config
+from ddtrace.trace import tracer
+from ddtrace.trace import Pin
+
+__all__ = ["__version__", "config", "tracer", "Pin"]

@@ -1,0 +1,35 @@
+"""Turning exceptions into the error.type / error.message / error.stack tags."""
+import traceback
+
+MAX_STACK_CHARS = 5000
+MAX_FRAMES = 30
+
+
+def _type_name(exc_type):
+    module = getattr(exc_type, "__module__", None) or "builtins"
+    return "%s.%s" % (module, getattr(exc_type, "__qualname__", None) or exc_type.__name__)
+
+
+def _message(exc_val):
+    if exc_val is None:
+        return ""
+    try:
+        return str(exc_val)
+    except Exception:
+        return "<exception message could not be read>"
+
+
+def format_exc_info(exc_type, exc_val, exc_tb):
+    """(type name, message, stack) for an exception, the stack bounded in size."""
+    try:
+        stack = "".join(traceback.format_exception(exc_type, exc_val, exc_tb, limit=-MAX_FRAMES))
+    except Exception:
+        stack = ""
+    if len(stack) > MAX_STACK_CHARS:
+        stack = "...\n" + stack[-MAX_STACK_CHARS:]
+    return _type_name(exc_type), _message(exc_val), stack
+
+
+def format_stack(limit=None):
+    frames = traceback.format_stack(limit=-(limit or MAX_FRAMES))[:-2]
+    return "".join(frames)[-MAX_STACK_CHARS:]

@@ -1,0 +1,835 @@
+# cython: freethreading_compatible = False
+"""The tracer's hot path: ids, clocks, spans, trace contexts and trace assembly.
+
+Everything a request pays for on each span lives here, compiled. The rest of the
+tracer (configuration, sampling rules, filters, the writer) is called once per trace
+chunk, not per span.
+
+Thread safety: a trace's counters and its list of finished spans are only touched by
+C code that makes no Python call in between, so under the GIL each update is atomic
+without a lock, even when spans of one trace finish on several threads.
+"""
+cimport cython
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
+from libc.stdint cimport uint64_t
+from posix.time cimport CLOCK_MONOTONIC
+from posix.time cimport CLOCK_REALTIME
+from posix.time cimport clock_gettime
+from posix.time cimport timespec
+
+import contextvars
+import os
+import sys
+
+from ddtrace.internal.logger import get_logger
+from ddtrace.internal.logger import report_internal_error
+from ddtrace.settings import config as _config
+
+log = get_logger(__name__)
+
+# Sampling priorities and tag names (mirrored, as plain values, in ddtrace.constants).
+cdef str SAMPLING_PRIORITY_KEY = "_sampling_priority_v1"
+cdef str ORIGIN_KEY = "_dd.origin"
+cdef str DECISION_MAKER_KEY = "_dd.p.dm"
+cdef str TRACE_ID_HIGH_KEY = "_dd.p.tid"
+cdef str TOP_LEVEL_KEY = "_dd.top_level"
+cdef str MANUAL_KEEP_KEY = "manual.keep"
+cdef str MANUAL_DROP_KEY = "manual.drop"
+cdef int USER_REJECT = -1
+cdef int USER_KEEP = 2
+cdef object _UINT64 = 0xFFFFFFFFFFFFFFFF
+cdef object _INT64_MIN = -(2 ** 63)
+cdef object _INT64_MAX = 2 ** 63 - 1
+cdef frozenset _SPECIAL_TAGS = frozenset(("manual.keep", "manual.drop", "sampling.priority", "service.name", "span.type"))
+
+# The active span (or remote Context) of the current thread / task.
+_active = contextvars.ContextVar("ddtrace_active", default=None)
+cdef object _active_get = _active.get
+cdef object _active_set = _active.set
+
+
+# ---------------------------------------------------------------- clocks and ids
+
+cdef inline long long _wall_ns():
+    cdef timespec ts
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return <long long>ts.tv_sec * 1000000000LL + ts.tv_nsec
+
+
+cdef inline long long _mono_ns():
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <long long>ts.tv_sec * 1000000000LL + ts.tv_nsec
+
+
+# splitmix64: cheap, well distributed, not cryptographic (ids need uniqueness only).
+cdef uint64_t _rng_state = 0
+
+
+def _reseed():
+    """Reseed the id generator (at import and in every forked child)."""
+    global _rng_state
+    _rng_state = int.from_bytes(os.urandom(8), "little")
+
+
+_reseed()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reseed)
+
+
+cdef inline uint64_t _rand64():
+    global _rng_state
+    cdef uint64_t z
+    while True:
+        _rng_state += 0x9E3779B97F4A7C15ULL
+        z = _rng_state
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+        z = z ^ (z >> 31)
+        if z != 0:
+            return z
+
+
+def rand64bits():
+    """A random, non-zero 64-bit id."""
+    return _rand64()
+
+
+cdef object _new_trace_id(bint id128):
+    if not id128:
+        return _rand64()
+    # Upper 32 bits: unix seconds; next 32: zero; lower 64: random.
+    return ((<object>(_wall_ns() // 1000000000LL)) << 96) | <object>_rand64()
+
+
+def generate_trace_id(bint id128=True):
+    """A new trace id: 128-bit by default, 64-bit when ``id128`` is false."""
+    return _new_trace_id(id128)
+
+
+# ---------------------------------------------------------------- Context
+
+cdef inline object PyDict_GetItem_or_none(dict d, key):
+    cdef PyObject* v = PyDict_GetItem(d, key)
+    if v == NULL:
+        return None
+    return <object>v
+
+
+@cython.no_gc
+cdef class Context:
+    """What a span or a remote caller passes on to children: ids, sampling, baggage.
+
+    Contexts of spans in one local trace share their trace-level state (sampling
+    priority, origin, ``_dd.p.*`` tags, baggage), so a decision made on one is seen by all.
+    """
+
+    def __init__(
+        self,
+        trace_id=None,
+        span_id=None,
+        dd_origin=None,
+        sampling_priority=None,
+        meta=None,
+        metrics=None,
+        baggage=None,
+        span_links=None,
+        is_remote=True,
+    ):
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self._meta = dict(meta) if meta else {}
+        self._metrics = dict(metrics) if metrics else {}
+        self._baggage = dict(baggage) if baggage else {}
+        self._span_links = list(span_links) if span_links else None
+        self._is_remote = is_remote
+        if dd_origin is not None:
+            self._meta[ORIGIN_KEY] = dd_origin
+        if sampling_priority is not None:
+            self.sampling_priority = sampling_priority
+
+    @property
+    def sampling_priority(self):
+        return PyDict_GetItem_or_none(self._metrics, SAMPLING_PRIORITY_KEY)
+
+    @sampling_priority.setter
+    def sampling_priority(self, value):
+        if value is None:
+            self._metrics.pop(SAMPLING_PRIORITY_KEY, None)
+        else:
+            self._metrics[SAMPLING_PRIORITY_KEY] = int(value)
+
+    @property
+    def dd_origin(self):
+        return PyDict_GetItem_or_none(self._meta, ORIGIN_KEY)
+
+    @dd_origin.setter
+    def dd_origin(self, value):
+        if value is None:
+            self._meta.pop(ORIGIN_KEY, None)
+        else:
+            self._meta[ORIGIN_KEY] = str(value)
+
+    @property
+    def is_remote(self):
+        return self._is_remote
+
+    def set_baggage_item(self, key, value):
+        self._baggage[key] = value
+
+    def get_baggage_item(self, key):
+        return self._baggage.get(key)
+
+    def get_all_baggage_items(self):
+        return dict(self._baggage)
+
+    def remove_baggage_item(self, key):
+        self._baggage.pop(key, None)
+
+    def remove_all_baggage_items(self):
+        self._baggage.clear()
+
+    def _copy_for_trace(self, trace_id, span_id):
+        """A new trace-level Context continuing this one (remote parent)."""
+        cdef Context c = Context.__new__(Context)
+        c.trace_id = trace_id
+        c.span_id = span_id
+        c._meta = dict(self._meta)
+        c._metrics = dict(self._metrics)
+        c._baggage = dict(self._baggage)
+        c._span_links = None
+        c._is_remote = False
+        return c
+
+    def __eq__(self, other):
+        if not isinstance(other, Context):
+            return NotImplemented
+        cdef Context o = other
+        return (
+            self.trace_id == o.trace_id
+            and self.span_id == o.span_id
+            and self._meta == o._meta
+            and self._metrics == o._metrics
+            and self._baggage == o._baggage
+        )
+
+    def __hash__(self):
+        return hash((self.trace_id, self.span_id))
+
+    def __repr__(self):
+        return "Context(trace_id=%r, span_id=%r, sampling_priority=%r, dd_origin=%r, meta=%r, baggage=%r, is_remote=%r)" % (
+            self.trace_id, self.span_id, self.sampling_priority, self.dd_origin, self._meta, self._baggage, self._is_remote
+        )
+
+
+
+cdef inline Context _new_trace_context(object trace_id, object span_id):
+    cdef Context c = Context.__new__(Context)
+    c.trace_id = trace_id
+    c.span_id = span_id
+    c._meta = {}
+    c._metrics = {}
+    c._baggage = {}
+    c._span_links = None
+    c._is_remote = False
+    return c
+
+
+# ---------------------------------------------------------------- trace assembly
+
+cdef class _Trace:
+    """The local part of one trace: counts started/finished spans, holds finished ones."""
+
+    def __repr__(self):
+        return "_Trace(trace_id=%r, started=%d, finished=%d)" % (self.context.trace_id, self.n_started, self.n_finished)
+
+
+cdef inline _Trace _new_trace(SpanAggregator agg, Context ctx):
+    cdef _Trace t = _Trace.__new__(_Trace)
+    t.context = ctx
+    t.finished = []
+    t.agg = agg
+    t.n_started = 0
+    t.n_finished = 0
+    t.n_flushed = 0
+    return t
+
+
+cdef str _make_runtime_id():
+    h = os.urandom(16).hex()
+    # Shaped as a version-4 UUID without importing uuid at start-up.
+    return "%s-%s-4%s-%s%s-%s" % (h[0:8], h[8:12], h[13:16], "89ab"[int(h[16], 16) & 3], h[17:20], h[20:32])
+
+
+cdef class SpanAggregator:
+    """Turns finished spans into trace chunks: sampling, trace-level tags, filters, writer.
+
+    ``writer`` needs ``write(spans)``; ``filters`` are ``TraceFilter``-like objects with
+    ``process_trace(spans) -> spans | None``; ``sampler`` needs ``sample(span)`` and
+    is created on first use when left as None.
+    """
+
+    def __init__(self, writer=None, filters=None, sampler=None, partial_flush_enabled=True, partial_flush_min_spans=300):
+        self.writer = writer
+        self.filters = list(filters or [])
+        self.sampler = sampler
+        self.partial_flush_enabled = partial_flush_enabled
+        self.partial_flush_min_spans = partial_flush_min_spans
+        self.enabled = None  # None: follow config._tracing_enabled (DD_TRACE_ENABLED)
+        self.writer_factory = None
+        self.env = None
+        self.version = None
+        self.service = None
+        self.global_tags = None  # None: config.tags (DD_TAGS)
+        self.service_mapping = None  # None: config.service_mapping
+        self.runtime_id = _make_runtime_id()
+        self.pid = os.getpid()
+        self.on_error = None
+        self.context_provider = None
+
+    def _after_fork(self):
+        self.runtime_id = _make_runtime_id()
+        self.pid = os.getpid()
+
+    cdef void _on_finish(self, _Trace trace):
+        cdef list chunk
+        if trace.n_finished >= trace.n_started:
+            chunk = trace.finished
+            trace.finished = []
+            trace.n_flushed += len(chunk)
+            self._flush(trace, chunk)
+        elif self.partial_flush_enabled and len(trace.finished) >= self.partial_flush_min_spans:
+            chunk = trace.finished
+            trace.finished = []
+            trace.n_flushed += len(chunk)
+            self._flush(trace, chunk)
+
+    cpdef sample(self, _Trace trace, Span span):
+        """Make the sampling decision for ``trace`` (of which ``span`` is part) if none was made yet."""
+        cdef Context ctx = trace.context
+        if SAMPLING_PRIORITY_KEY in ctx._metrics:
+            return
+        sampler = self.sampler
+        if sampler is None:
+            from ddtrace.trace.sampler import DatadogSampler
+
+            sampler = self.sampler = DatadogSampler()
+        while span._parent is not None:
+            span = span._parent
+        sampler.sample(span)
+
+    cdef void _flush(self, _Trace trace, list spans):
+        cdef Span span
+        cdef Span top = None
+        cdef Span parent
+        cdef Context ctx = trace.context
+        cdef dict meta
+        cdef str origin
+        if not spans:
+            return
+        try:
+            enabled = self.enabled
+            if enabled is None:
+                enabled = _config._tracing_enabled
+            if not enabled:
+                return
+            # Trace-level tags go on the local root when it is in this chunk, else on the first span.
+            for span in reversed(spans):
+                if span._parent is None:
+                    top = span
+                    break
+            if top is None:
+                top = spans[0]
+            if SAMPLING_PRIORITY_KEY not in ctx._metrics:
+                self.sample(trace, top)
+            env = self.env if self.env is not None else _config.env
+            version = self.version if self.version is not None else _config.version
+            service = self.service if self.service is not None else _config.service
+            mapping = self.service_mapping if self.service_mapping is not None else _config.service_mapping
+            gtags = self.global_tags if self.global_tags is not None else _config.tags
+            origin = ctx._meta.get(ORIGIN_KEY)
+            for span in spans:
+                if mapping and span.service in mapping:
+                    span.service = mapping[span.service]
+                meta = span._meta
+                parent = span._parent
+                if parent is None or parent.service != span.service:
+                    span._metrics[TOP_LEVEL_KEY] = 1
+                if gtags:
+                    for k, v in gtags.items():
+                        if k not in meta:
+                            meta[k] = v
+                if env and "env" not in meta:
+                    meta["env"] = env
+                if version and "version" not in meta and span.service == service:
+                    meta["version"] = version
+                if origin is not None:
+                    meta[ORIGIN_KEY] = origin
+            top._metrics.update(ctx._metrics)
+            top._meta.update(ctx._meta)
+            trace_id = top.trace_id
+            if trace_id is not None and trace_id > _UINT64:
+                top._meta[TRACE_ID_HIGH_KEY] = "%016x" % (trace_id >> 64)
+            top._meta["language"] = "python"
+            top._meta["runtime-id"] = self.runtime_id
+            top._metrics["process_id"] = self.pid
+
+            for f in self.filters:
+                try:
+                    spans = f.process_trace(spans)
+                except Exception:
+                    log.error("trace filter %r failed; it was skipped for this trace", f, exc_info=True)
+                    continue
+                if spans is None:
+                    return
+            writer = self.writer
+            if writer is None and self.writer_factory is not None:
+                writer = self.writer = self.writer_factory()
+            if writer is not None:
+                writer.write(spans)
+        except Exception as e:
+            report_internal_error(e, "processing a finished trace")
+
+
+# ---------------------------------------------------------------- Span
+
+cdef object _format_exc_info = None
+cdef object _SpanLink = None
+
+
+cdef inline void _set_priority(Span span, int priority, str dm):
+    cdef Context ctx
+    if span._trace is not None:
+        ctx = span._trace.context
+        ctx._metrics[SAMPLING_PRIORITY_KEY] = priority
+        if dm is None:
+            ctx._meta.pop(DECISION_MAKER_KEY, None)
+        else:
+            ctx._meta[DECISION_MAKER_KEY] = dm
+    else:
+        span._metrics[SAMPLING_PRIORITY_KEY] = priority
+
+
+@cython.no_gc
+cdef class Span:
+    """A timed operation: what the tracer records and sends.
+
+    ``set_tag`` stores strings as tags (``meta``) and numbers as metrics, the way the
+    Datadog agent expects them. A span is finished once; a second ``finish`` does nothing.
+    """
+
+    def __init__(
+        self,
+        name,
+        service=None,
+        resource=None,
+        span_type=None,
+        trace_id=None,
+        span_id=None,
+        parent_id=None,
+        start=None,
+        context=None,
+        links=None,
+    ):
+        self.name = name
+        self.service = service
+        self.resource = name if resource is None else resource
+        self.span_type = span_type
+        self.trace_id = trace_id if trace_id is not None else _new_trace_id(True)
+        self.span_id = span_id if span_id is not None else _rand64()
+        self.parent_id = parent_id or 0
+        self._mono_start = _mono_ns()
+        self.start_ns = _wall_ns() if start is None else int(start * 1e9)
+        self.duration_ns = None
+        self.error = 0
+        self._meta = {}
+        self._metrics = {}
+        self._links = list(links) if links else None
+        self._parent = None
+        self._trace = None
+        if context is not None:
+            self._ctx_view = context
+
+    # -- time
+
+    @property
+    def start(self):
+        """Start time in seconds since the epoch."""
+        return self.start_ns / 1e9
+
+    @start.setter
+    def start(self, value):
+        self.start_ns = int(value * 1e9)
+
+    @property
+    def duration(self):
+        """Duration in seconds, or None until the span is finished."""
+        if self.duration_ns is None:
+            return None
+        return self.duration_ns / 1e9
+
+    @duration.setter
+    def duration(self, value):
+        self.duration_ns = int(value * 1e9)
+
+    @property
+    def finished(self):
+        return self.duration_ns is not None
+
+    cpdef finish(self, finish_time=None):
+        """Finish the span (``finish_time`` in seconds since the epoch; default now)."""
+        cdef _Trace trace
+        cdef long long d
+        if self.duration_ns is not None:
+            return
+        if finish_time is None:
+            d = _mono_ns() - self._mono_start
+        else:
+            try:
+                d = <long long>(finish_time * 1e9) - self.start_ns
+            except Exception:
+                log.warning("span %r: finish_time %r is not a number of seconds; using the current time", self.name, finish_time)
+                d = _mono_ns() - self._mono_start
+        self.duration_ns = d if d > 0 else 0
+        trace = self._trace
+        if trace is not None and trace.agg.context_provider is not None:
+            try:
+                trace.agg.context_provider._on_span_finish(self)
+            except Exception as e:
+                report_internal_error(e, "restoring the active span")
+        elif _active_get() is self:
+            _active_set(self._parent)
+        if trace is not None:
+            trace.finished.append(self)
+            trace.n_finished += 1
+            trace.agg._on_finish(trace)
+
+    def finish_with_ancestors(self):
+        """Finish this span and every unfinished span above it in the local trace."""
+        cdef Span span = self
+        while span is not None:
+            span.finish()
+            span = span._parent
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        if exc_type is not None and exc_type is not GeneratorExit:
+            self.set_exc_info(exc_type, exc_val, exc_tb)
+        self.finish()
+        return False
+
+    # -- tags
+
+    cdef void _set_str(self, str key, str value):
+        self._meta[key] = value
+        if self._metrics:
+            self._metrics.pop(key, None)
+
+    cpdef set_tag(self, key, value=None):
+        """Set a tag. Numbers become metrics; everything else is stored as a string."""
+        cdef type t = type(value)
+        if type(key) is not str:
+            try:
+                key = str(key)
+            except Exception:
+                log.debug("span %r: tag key %r cannot be a string; tag dropped", self.name, key)
+                return
+        if key in _SPECIAL_TAGS:
+            self._special(key, value)
+            return
+        if t is str:
+            self._set_str(key, value)
+            return
+        if t is int or t is float or (t is not bool and isinstance(value, (int, float))):
+            if key == "http.status_code" or (t is not float and not (_INT64_MIN <= value <= _INT64_MAX)):
+                self._set_str(key, str(int(value)))
+            else:
+                self._metrics[key] = value
+                if self._meta:
+                    self._meta.pop(key, None)
+            return
+        if value is None:
+            self._meta.pop(key, None)
+            return
+        try:
+            self._set_str(key, str(value))
+        except Exception:
+            log.debug("span %r: value of tag %r cannot be turned into a string; tag dropped", self.name, key)
+
+    cdef _special(self, key, value):
+        if key == "service.name":
+            self.service = None if value is None else str(value)
+        elif key == "span.type":
+            self.span_type = None if value is None else str(value)
+        elif key == MANUAL_KEEP_KEY:
+            _set_priority(self, USER_KEEP, "-4")
+        elif key == MANUAL_DROP_KEY:
+            _set_priority(self, USER_REJECT, None)
+        else:
+            try:
+                _set_priority(self, int(value), None)
+            except Exception:
+                log.debug("span %r: sampling.priority %r is not an integer; ignored", self.name, value)
+
+    def set_tags(self, tags):
+        for k, v in tags.items():
+            self.set_tag(k, v)
+
+    def _set_tag_str(self, key, value):
+        self._set_str(key, value)
+
+    def get_tag(self, key):
+        return self._meta.get(key)
+
+    def get_tags(self):
+        return dict(self._meta)
+
+    def set_metric(self, key, value):
+        """Set a numeric tag. Values that are not finite numbers are dropped."""
+        if type(key) is not str:
+            key = str(key)
+        if type(value) is not int and type(value) is not float:
+            try:
+                value = float(value)
+            except Exception:
+                log.debug("span %r: metric %r=%r is not a number; dropped", self.name, key, value)
+                return
+        if value != value or value in (float("inf"), float("-inf")):
+            log.debug("span %r: metric %r=%r is not finite; dropped", self.name, key, value)
+            return
+        self._metrics[key] = value
+        if self._meta:
+            self._meta.pop(key, None)
+
+    def set_metrics(self, metrics):
+        for k, v in metrics.items():
+            self.set_metric(k, v)
+
+    def get_metric(self, key):
+        return self._metrics.get(key)
+
+    def get_metrics(self):
+        return dict(self._metrics)
+
+    # -- errors
+
+    def set_exc_info(self, exc_type, exc_val, exc_tb):
+        """Mark the span as an error and record the exception's type, message and stack."""
+        global _format_exc_info
+        if exc_type is None:
+            return
+        try:
+            if _format_exc_info is None:
+                from ddtrace.trace._errors import format_exc_info as fn
+
+                _format_exc_info = fn
+            type_name, message, stack = _format_exc_info(exc_type, exc_val, exc_tb)
+        except Exception as e:
+            report_internal_error(e, "recording an exception on a span")
+            self.error = 1
+            return
+        self.error = 1
+        self._meta["error.type"] = type_name
+        self._meta["error.message"] = message
+        self._meta["error.stack"] = stack
+
+    def set_traceback(self, limit=None):
+        """Record the exception being handled, or else the current call stack."""
+        exc_type, exc_val, exc_tb = sys.exc_info()
+        if exc_type is not None:
+            self.set_exc_info(exc_type, exc_val, exc_tb)
+            return
+        from ddtrace.trace._errors import format_stack
+
+        self._meta["error.stack"] = format_stack(limit)
+
+    # -- links and context
+
+    def set_link(self, trace_id, span_id, tracestate=None, flags=None, attributes=None):
+        """Link this span to another span (of this or another trace)."""
+        global _SpanLink
+        if _SpanLink is None:
+            from ddtrace.trace.links import SpanLink as cls
+
+            _SpanLink = cls
+        if self._links is None:
+            self._links = []
+        self._links.append(_SpanLink(trace_id, span_id, tracestate=tracestate, flags=flags, attributes=attributes))
+
+    def link_span(self, context, attributes=None):
+        """Link this span to the span a ``Context`` describes."""
+        sampled = context.sampling_priority
+        flags = None if sampled is None else (1 if sampled > 0 else 0)
+        self.set_link(context.trace_id, context.span_id, flags=flags, attributes=attributes)
+
+    @property
+    def context(self):
+        """This span's ``Context``; spans of one local trace share its trace-level state."""
+        cdef Context ctx
+        cdef Context tc
+        if self._ctx_view is None:
+            if self._trace is None:
+                ctx = _new_trace_context(self.trace_id, self.span_id)
+            else:
+                tc = self._trace.context
+                ctx = Context.__new__(Context)
+                ctx.trace_id = self.trace_id
+                ctx.span_id = self.span_id
+                ctx._meta = tc._meta
+                ctx._metrics = tc._metrics
+                ctx._baggage = tc._baggage
+                ctx._span_links = None
+                ctx._is_remote = False
+            self._ctx_view = ctx
+        return self._ctx_view
+
+    @property
+    def _local_root(self):
+        cdef Span span = self
+        while span._parent is not None:
+            span = span._parent
+        return span
+
+    def _sample_if_undecided(self):
+        """Settle the sampling decision before it is propagated to another service."""
+        if self._trace is not None:
+            self._trace.agg.sample(self._trace, self)
+
+    def __repr__(self):
+        return "Span(name=%r, service=%r, resource=%r, span_type=%r, trace_id=%r, span_id=%r, parent_id=%r, error=%r)" % (
+            self.name, self.service, self.resource, self.span_type, self.trace_id, self.span_id, self.parent_id, self.error
+        )
+
+
+# ---------------------------------------------------------------- starting spans
+
+cdef inline Span _start(
+    SpanAggregator agg, name, service, resource, span_type, parent, bint id128, bint activate
+):
+    cdef Span span = Span.__new__(Span)
+    cdef Span p
+    cdef Context remote
+    cdef _Trace trace
+    span.name = name
+    span.resource = name if resource is None else resource
+    span.span_type = span_type
+    span.span_id = _rand64()
+    span.duration_ns = None
+    span.error = 0
+    span._meta = {}
+    span._metrics = {}
+    span._links = None
+    if type(parent) is Span:
+        p = <Span>parent
+        # A finished parent can still be the active span on another thread: climb to a live one.
+        while p is not None and p.duration_ns is not None:
+            p = p._parent
+        parent = p
+    if parent is None:
+        span.trace_id = _new_trace_id(id128)
+        span.parent_id = 0
+        span.service = service if service is not None else _config.service
+        span._parent = None
+        trace = _new_trace(agg, _new_trace_context(span.trace_id, span.span_id))
+    elif type(parent) is Span:
+        p = <Span>parent
+        span.trace_id = p.trace_id
+        span.parent_id = p.span_id
+        span.service = service if service is not None else p.service
+        span._parent = p
+        trace = p._trace
+        if trace is None:  # parent built by hand, outside any tracer
+            trace = _new_trace(agg, _new_trace_context(p.trace_id, p.span_id))
+    else:
+        remote = <Context?>parent
+        span.trace_id = remote.trace_id if remote.trace_id is not None else _new_trace_id(id128)
+        span.parent_id = remote.span_id or 0
+        span.service = service if service is not None else _config.service
+        span._parent = None
+        trace = _new_trace(agg, remote._copy_for_trace(span.trace_id, span.span_id))
+        if remote._span_links:
+            span._links = list(remote._span_links)
+    span._trace = trace
+    trace.n_started += 1
+    span._mono_start = _mono_ns()
+    span.start_ns = _wall_ns()
+    if activate:
+        _active_set(span)
+    return span
+
+
+cdef class TracerCore:
+    """The span-starting half of the Tracer, compiled. See ``ddtrace.trace.Tracer``."""
+
+    cdef public SpanAggregator _aggregator
+    cdef public object _context_provider
+    cdef public int _id128
+
+    def __init__(self):
+        self._aggregator = SpanAggregator()
+        self._context_provider = None
+        self._id128 = -1
+
+    cdef inline bint _use128(self):
+        if self._id128 < 0:
+            self._id128 = 1 if _config._128_bit_trace_id_enabled else 0
+        return self._id128 == 1
+
+    def trace(self, name, service=None, resource=None, span_type=None):
+        """Start a span as a child of the active one and activate it.
+
+        Use it as a context manager: the span finishes, and records any exception
+        raised inside, when the block exits.
+        """
+        if self._context_provider is None:
+            parent = _active_get()
+        else:
+            parent = self._context_provider.active()
+        span = _start(self._aggregator, name, service, resource, span_type, parent, self._use128(), self._context_provider is None)
+        if self._context_provider is not None:
+            self._context_provider.activate(span)
+        return span
+
+    def start_span(self, name, child_of=None, service=None, resource=None, span_type=None, activate=False):
+        """Start a span; a root span unless ``child_of`` (a Span or Context) is given."""
+        if child_of is not None and not isinstance(child_of, (Span, Context)):
+            raise TypeError("child_of must be a Span or a Context, not %s" % type(child_of).__name__)
+        span = _start(
+            self._aggregator, name, service, resource, span_type, child_of, self._use128(),
+            activate and self._context_provider is None,
+        )
+        if activate and self._context_provider is not None:
+            self._context_provider.activate(span)
+        return span
+
+    def current_span(self):
+        """The active span of this thread or task, or None."""
+        cdef Span span
+        active = _active_get() if self._context_provider is None else self._context_provider.active()
+        if type(active) is not Span:
+            return None
+        span = <Span>active
+        while span is not None and span.duration_ns is not None:
+            span = span._parent
+        return span
+
+    def current_root_span(self):
+        """The local root of the active trace, or None."""
+        span = self.current_span()
+        if span is None:
+            return None
+        return (<Span>span)._local_root
+
+    def current_trace_context(self):
+        """The Context of the active span, or the activated remote Context, or None."""
+        active = _active_get() if self._context_provider is None else self._context_provider.active()
+        if active is None:
+            return None
+        if type(active) is Span:
+            span = self.current_span()
+            return None if span is None else span.context
+        return active
+
