@@ -31,5 +31,6 @@ def format_exc_info(exc_type, exc_val, exc_tb):
 
 
 def format_stack(limit=None):
-    frames = traceback.format_stack(limit=-(limit or MAX_FRAMES))[:-2]
-    return "".join(frames)[-MAX_STACK_CHARS:]
+    """The caller's stack (most recent last), without this function's own frame."""
+    frames = traceback.format_stack()[:-1]
+    return "".join(frames[-(limit or MAX_FRAMES):])[-MAX_STACK_CHARS:]

@@ -11,7 +11,10 @@ cdef class Context:
 
 
 cdef class _Trace:
-    cdef public Context context
+    cdef public dict meta
+    cdef public dict metrics
+    cdef public dict baggage
+    cdef public str tid
     cdef public list finished
     cdef public Span root
     cdef public SpanAggregator agg

@@ -96,11 +96,38 @@ def rand64bits():
     return _rand64()
 
 
+# The high 64 bits of a 128-bit id change once a second: keep them (and their
+# _dd.p.tid hex form) instead of rebuilding big ints and strings per trace.
+cdef long long _hi_second = -1
+cdef object _hi_bits = 0
+cdef str _hi_hex = None
+
+
+cdef inline void _refresh_high(long long second):
+    global _hi_second, _hi_bits, _hi_hex
+    _hi_second = second
+    _hi_bits = (<object>second) << 96
+    _hi_hex = "%016x" % ((<object>second) << 32)
+
+
 cdef object _new_trace_id(bint id128):
+    cdef long long second
     if not id128:
         return _rand64()
     # Upper 32 bits: unix seconds; next 32: zero; lower 64: random.
-    return ((<object>(_wall_ns() // 1000000000LL)) << 96) | <object>_rand64()
+    second = _wall_ns() // 1000000000LL
+    if second != _hi_second:
+        _refresh_high(second)
+    return _hi_bits | <object>_rand64()
+
+
+cdef inline str _tid_of(object trace_id):
+    """The _dd.p.tid value for a trace id (None for a 64-bit id)."""
+    if trace_id is None or trace_id <= _UINT64:
+        return None
+    if _hi_bits == (trace_id >> 64) << 64:
+        return _hi_hex
+    return "%016x" % (trace_id >> 64)
 
 
 def generate_trace_id(bint id128=True):
@@ -190,18 +217,6 @@ cdef class Context:
     def remove_all_baggage_items(self):
         self._baggage.clear()
 
-    def _copy_for_trace(self, trace_id, span_id):
-        """A new trace-level Context continuing this one (remote parent)."""
-        cdef Context c = Context.__new__(Context)
-        c.trace_id = trace_id
-        c.span_id = span_id
-        c._meta = dict(self._meta)
-        c._metrics = dict(self._metrics)
-        c._baggage = dict(self._baggage)
-        c._span_links = None
-        c._is_remote = False
-        return c
-
     def __eq__(self, other):
         if not isinstance(other, Context):
             return NotImplemented
@@ -224,36 +239,39 @@ cdef class Context:
 
 
 
-cdef inline Context _new_trace_context(object trace_id, object span_id):
-    cdef Context c = Context.__new__(Context)
-    c.trace_id = trace_id
-    c.span_id = span_id
-    c._meta = {}
-    c._metrics = {}
-    c._baggage = {}
-    c._span_links = None
-    c._is_remote = False
-    return c
-
-
-# ---------------------------------------------------------------- trace assembly
-
 cdef class _Trace:
-    """The local part of one trace: counts started/finished spans, holds finished ones."""
+    """The local part of one trace: counts started/finished spans, holds finished ones,
+    and the trace-level state (sampling priority, origin, ``_dd.p.*`` tags, baggage)
+    that every span's ``Context`` shares."""
 
     def __repr__(self):
-        return "_Trace(trace_id=%r, started=%d, finished=%d)" % (self.context.trace_id, self.n_started, self.n_finished)
+        return "_Trace(started=%d, finished=%d, meta=%r)" % (self.n_started, self.n_finished, self.meta)
 
 
-cdef inline _Trace _new_trace(SpanAggregator agg, Context ctx):
+cdef inline _Trace _new_trace(SpanAggregator agg, object trace_id):
     cdef _Trace t = _Trace.__new__(_Trace)
-    t.context = ctx
+    t.meta = {}
+    t.metrics = {}
+    t.baggage = None
+    t.tid = _tid_of(trace_id)
     t.finished = []
     t.agg = agg
     t.n_started = 0
     t.n_finished = 0
     t.n_flushed = 0
     return t
+
+
+cdef inline Context _new_context(object trace_id, object span_id, dict meta, dict metrics, dict baggage):
+    cdef Context c = Context.__new__(Context)
+    c.trace_id = trace_id
+    c.span_id = span_id
+    c._meta = meta
+    c._metrics = metrics
+    c._baggage = baggage
+    c._span_links = None
+    c._is_remote = False
+    return c
 
 
 cdef str _make_runtime_id():
@@ -307,8 +325,7 @@ cdef class SpanAggregator:
 
     cpdef sample(self, _Trace trace, Span span):
         """Make the sampling decision for ``trace`` (of which ``span`` is part) if none was made yet."""
-        cdef Context ctx = trace.context
-        if SAMPLING_PRIORITY_KEY in ctx._metrics:
+        if SAMPLING_PRIORITY_KEY in trace.metrics:
             return
         sampler = self.sampler
         if sampler is None:
@@ -323,7 +340,6 @@ cdef class SpanAggregator:
         cdef Span span
         cdef Span top = None
         cdef Span parent
-        cdef Context ctx = trace.context
         cdef dict meta
         cdef str origin
         if not spans:
@@ -341,14 +357,14 @@ cdef class SpanAggregator:
                     break
             if top is None:
                 top = spans[0]
-            if SAMPLING_PRIORITY_KEY not in ctx._metrics:
+            if SAMPLING_PRIORITY_KEY not in trace.metrics:
                 self.sample(trace, top)
             env = self.env if self.env is not None else _config.env
             version = self.version if self.version is not None else _config.version
             service = self.service if self.service is not None else _config.service
             mapping = self.service_mapping if self.service_mapping is not None else _config.service_mapping
             gtags = self.global_tags if self.global_tags is not None else _config.tags
-            origin = ctx._meta.get(ORIGIN_KEY)
+            origin = trace.meta.get(ORIGIN_KEY)
             for span in spans:
                 if mapping and span.service in mapping:
                     span.service = mapping[span.service]
@@ -366,11 +382,10 @@ cdef class SpanAggregator:
                     meta["version"] = version
                 if origin is not None:
                     meta[ORIGIN_KEY] = origin
-            top._metrics.update(ctx._metrics)
-            top._meta.update(ctx._meta)
-            trace_id = top.trace_id
-            if trace_id is not None and trace_id > _UINT64:
-                top._meta[TRACE_ID_HIGH_KEY] = "%016x" % (trace_id >> 64)
+            top._metrics.update(trace.metrics)
+            top._meta.update(trace.meta)
+            if trace.tid is not None:
+                top._meta[TRACE_ID_HIGH_KEY] = trace.tid
             top._meta["language"] = "python"
             top._meta["runtime-id"] = self.runtime_id
             top._metrics["process_id"] = self.pid
@@ -399,14 +414,13 @@ cdef object _SpanLink = None
 
 
 cdef inline void _set_priority(Span span, int priority, str dm):
-    cdef Context ctx
-    if span._trace is not None:
-        ctx = span._trace.context
-        ctx._metrics[SAMPLING_PRIORITY_KEY] = priority
+    cdef _Trace trace = span._trace
+    if trace is not None:
+        trace.metrics[SAMPLING_PRIORITY_KEY] = priority
         if dm is None:
-            ctx._meta.pop(DECISION_MAKER_KEY, None)
+            trace.meta.pop(DECISION_MAKER_KEY, None)
         else:
-            ctx._meta[DECISION_MAKER_KEY] = dm
+            trace.meta[DECISION_MAKER_KEY] = dm
     else:
         span._metrics[SAMPLING_PRIORITY_KEY] = priority
 
@@ -668,22 +682,14 @@ cdef class Span:
     @property
     def context(self):
         """This span's ``Context``; spans of one local trace share its trace-level state."""
-        cdef Context ctx
-        cdef Context tc
+        cdef _Trace trace = self._trace
         if self._ctx_view is None:
-            if self._trace is None:
-                ctx = _new_trace_context(self.trace_id, self.span_id)
+            if trace is None:
+                self._ctx_view = _new_context(self.trace_id, self.span_id, {}, {}, {})
             else:
-                tc = self._trace.context
-                ctx = Context.__new__(Context)
-                ctx.trace_id = self.trace_id
-                ctx.span_id = self.span_id
-                ctx._meta = tc._meta
-                ctx._metrics = tc._metrics
-                ctx._baggage = tc._baggage
-                ctx._span_links = None
-                ctx._is_remote = False
-            self._ctx_view = ctx
+                if trace.baggage is None:
+                    trace.baggage = {}
+                self._ctx_view = _new_context(self.trace_id, self.span_id, trace.meta, trace.metrics, trace.baggage)
         return self._ctx_view
 
     @property
@@ -733,7 +739,7 @@ cdef inline Span _start(
         span.parent_id = 0
         span.service = service if service is not None else _config.service
         span._parent = None
-        trace = _new_trace(agg, _new_trace_context(span.trace_id, span.span_id))
+        trace = _new_trace(agg, span.trace_id)
     elif type(parent) is Span:
         p = <Span>parent
         span.trace_id = p.trace_id
@@ -742,14 +748,19 @@ cdef inline Span _start(
         span._parent = p
         trace = p._trace
         if trace is None:  # parent built by hand, outside any tracer
-            trace = _new_trace(agg, _new_trace_context(p.trace_id, p.span_id))
+            trace = p._trace = _new_trace(agg, p.trace_id)
+            trace.n_started = 1
     else:
         remote = <Context?>parent
         span.trace_id = remote.trace_id if remote.trace_id is not None else _new_trace_id(id128)
         span.parent_id = remote.span_id or 0
         span.service = service if service is not None else _config.service
         span._parent = None
-        trace = _new_trace(agg, remote._copy_for_trace(span.trace_id, span.span_id))
+        trace = _new_trace(agg, span.trace_id)
+        trace.meta.update(remote._meta)
+        trace.metrics.update(remote._metrics)
+        if remote._baggage:
+            trace.baggage = dict(remote._baggage)
         if remote._span_links:
             span._links = list(remote._span_links)
     span._trace = trace
