@@ -177,3 +177,20 @@ def test_never_allows_more_than_burst_plus_refill(rate, steps):
         allowed += allowed_count(limiter, calls)
         assert allowed <= rate + rate * elapsed / SECOND + 1e-9
         assert 0.0 <= limiter.effective_rate <= 1.0
+
+
+def test_infinite_rate_allows_everything():
+    limiter = RateLimiter(float("inf"), clock=FakeClock())
+    assert allowed_count(limiter, 1000) == 1000
+    assert limiter.effective_rate == 1.0
+
+
+def test_is_allowed_with_rate_matches_the_two_calls():
+    a = RateLimiter(3, clock=FakeClock())
+    b = RateLimiter(3, clock=FakeClock())
+    for _ in range(6):
+        allowed, rate = a.is_allowed_with_rate()
+        assert allowed == b.is_allowed()
+        assert rate == b.effective_rate
+    assert RateLimiter(-1).is_allowed_with_rate() == (True, 1.0)
+    assert RateLimiter(0, clock=FakeClock()).is_allowed_with_rate() == (False, 0.0)
