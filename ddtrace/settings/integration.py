@@ -1,0 +1,180 @@
+"""Per-integration settings: ``ddtrace.config.<integration>``."""
+from __future__ import annotations
+
+_MISSING = object()
+
+
+class IntegrationConfig:
+    """The settings of one integration, e.g. ``ddtrace.config.flask``.
+
+    Read and write them as attributes or items; both reach the same values::
+
+        from ddtrace import config
+
+        config.flask.service = "web-frontend"
+        config.requests["split_by_domain"] = True
+        config.redis.get("service", "redis")
+
+    Every integration has these settings:
+
+    ``service``
+        Service name of the integration's spans; ``DD_<INTEGRATION>_SERVICE``. None
+        lets the integration pick (client libraries use their own name, web
+        frameworks ``DD_SERVICE``).
+    ``distributed_tracing``
+        Extract incoming / inject outgoing trace context (default True);
+        ``DD_<INTEGRATION>_DISTRIBUTED_TRACING``.
+    ``enabled``
+        Whether the integration is patched and traces (default True, or what the
+        integration registers); ``DD_TRACE_<INTEGRATION>_ENABLED``.
+    ``split_by_domain``
+        HTTP clients: use the request's host as the service name (default False).
+    ``trace_query_string``
+        Keep query strings in ``http.url`` (default None: follow
+        ``DD_HTTP_SERVER_TAG_QUERY_STRING`` / ``DD_TRACE_HTTP_CLIENT_TAG_QUERY_STRING``);
+        ``DD_<INTEGRATION>_TRACE_QUERY_STRING``.
+    ``http_header_tags``
+        Extra ``{header: tag name}`` for this integration only, added to the global
+        ``DD_TRACE_HEADER_TAGS`` (see :meth:`header_tags`).
+
+    Integrations add their own settings when they register
+    (``config._add("flask", {...})``). Values from the environment win over those
+    defaults, and values set in code win over both. Reading a setting that was never
+    set gives None (``config.flask["nope"]`` does not raise).
+    """
+
+    __slots__ = ("__dict__", "_name", "_global", "_set_by")
+
+    def __init__(self, global_config, name, defaults=None, environ=None):
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_global", global_config)
+        # key -> (origin, the value that origin set); a different value now means code set it
+        object.__setattr__(self, "_set_by", {})
+        base = {
+            "service": None,
+            "distributed_tracing": True,
+            "enabled": True,
+            "split_by_domain": False,
+            "trace_query_string": None,
+            "http_header_tags": {},
+        }
+        if defaults:
+            base.update(defaults)
+        self._set_defaults(base)
+        self._read_env(environ)
+
+    def _read_env(self, environ):
+        from ddtrace.internal.logger import report_internal_error
+
+        try:
+            from ddtrace.settings._env import read_integration_settings
+
+            values, origins = read_integration_settings(self._name, environ)
+        except Exception as e:  # envier missing or broken: defaults only
+            report_internal_error(e, "reading the settings of integration %r" % (self._name,))
+            return
+        d = self.__dict__
+        for key, value in values.items():
+            if origins[key] == "env":
+                d[key] = value
+                self._set_by[key] = ("env", value)
+
+    def _set_defaults(self, defaults, merge=True):
+        """Apply an integration's defaults under what the environment (and, with
+        ``merge``, code) already set."""
+        d = self.__dict__
+        for key, value in defaults.items():
+            if key in d:
+                origin = self._origin(key)
+                if origin == "env" or (merge and origin == "code"):
+                    continue
+            if isinstance(value, (dict, list, set)):
+                value = type(value)(value)
+            d[key] = value
+            self._set_by[key] = ("default", value)
+
+    # -- mapping interface
+
+    def __getattr__(self, name):
+        # Only reached for names that are not set.
+        if name.startswith("_"):
+            raise AttributeError("%s has no attribute %r" % (type(self).__name__, name))
+        return None
+
+    def __getitem__(self, key):
+        return self.__dict__.get(key)
+
+    def __setitem__(self, key, value):
+        self.__dict__[key] = value
+
+    def __delitem__(self, key):
+        del self.__dict__[key]
+
+    def __contains__(self, key):
+        return key in self.__dict__
+
+    def __iter__(self):
+        return iter(self.__dict__)
+
+    def __len__(self):
+        return len(self.__dict__)
+
+    def get(self, key, default=None):
+        """The setting ``key``, or ``default`` when it is not set."""
+        return self.__dict__.get(key, default)
+
+    def keys(self):
+        return self.__dict__.keys()
+
+    def items(self):
+        return self.__dict__.items()
+
+    def values(self):
+        return self.__dict__.values()
+
+    def update(self, *args, **kwargs):
+        """Set several settings at once, like ``dict.update``."""
+        self.__dict__.update(*args, **kwargs)
+
+    def __repr__(self):
+        return "IntegrationConfig(%r, %r)" % (self._name, dict(self.__dict__))
+
+    # -- helpers for integrations
+
+    @property
+    def integration_name(self):
+        """The integration's name, e.g. ``"flask"``."""
+        return self._name
+
+    def header_tags(self):
+        """``{lowercase header: tag name}`` to record on this integration's spans.
+
+        The global ``DD_TRACE_HEADER_TAGS`` with this integration's
+        ``http_header_tags`` on top. An empty tag name means "derive it":
+        ``http.request.headers.<header>`` or ``http.response.headers.<header>``.
+        """
+        own = self.__dict__.get("http_header_tags")
+        shared = self._global.http_header_tags
+        if not own:
+            return shared
+        merged = dict(shared)
+        for header, tag in own.items():
+            merged[str(header).strip().lower()] = tag
+        return merged
+
+    def tag_query_string(self, server=True):
+        """Whether to keep the query string in ``http.url`` for a server (or client) span."""
+        value = self.__dict__.get("trace_query_string")
+        if value is not None:
+            return bool(value)
+        if server:
+            return self._global._http_server_tag_query_string
+        return self._global._http_client_tag_query_string
+
+    def _origin(self, key):
+        """Where ``key``'s value came from: ``"env"``, ``"default"``, ``"code"``, or None if unset."""
+        d = self.__dict__
+        if key not in d:
+            return None
+        origin, seen = self._set_by.get(key, ("code", _MISSING))
+        return origin if d[key] is seen else "code"
