@@ -11,6 +11,8 @@ without a lock, even when spans of one trace finish on several threads.
 """
 cimport cython
 from cpython.dict cimport PyDict_GetItem
+from cpython.contextvars cimport PyContextVar_Set
+from cpython.contextvars cimport get_value as _cv_get
 from cpython.object cimport PyObject
 from libc.stdint cimport uint64_t
 from posix.time cimport CLOCK_MONOTONIC
@@ -45,8 +47,15 @@ cdef frozenset _SPECIAL_TAGS = frozenset(("manual.keep", "manual.drop", "samplin
 
 # The active span (or remote Context) of the current thread / task.
 _active = contextvars.ContextVar("ddtrace_active", default=None)
-cdef object _active_get = _active.get
-cdef object _active_set = _active.set
+cdef object _active_var = _active
+
+
+cdef inline object _active_get():
+    return _cv_get(_active_var, None)
+
+
+cdef inline void _active_set(object value):
+    PyContextVar_Set(_active_var, value)
 
 
 # ---------------------------------------------------------------- clocks and ids
@@ -239,6 +248,7 @@ cdef class Context:
 
 
 
+@cython.no_gc
 cdef class _Trace:
     """The local part of one trace: counts started/finished spans, holds finished ones,
     and the trace-level state (sampling priority, origin, ``_dd.p.*`` tags, baggage)
