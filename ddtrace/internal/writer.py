@@ -40,6 +40,8 @@ import threading
 import time
 import weakref
 
+from ddtrace.internal.encoding import BufferFull
+from ddtrace.internal.encoding import BufferItemTooLarge
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.internal.suppress import suppress_current_thread
@@ -438,9 +440,6 @@ class AgentWriter(TraceWriter):
         return enc
 
     def _put(self, enc, trace):
-        from ddtrace.internal.encoding import BufferFull
-        from ddtrace.internal.encoding import BufferItemTooLarge
-
         try:
             enc.put(trace)
             return _ADDED
