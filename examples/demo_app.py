@@ -25,7 +25,7 @@ def price(items):
 def charge(total):
     with tracer.trace("payment.charge", service="payments", resource="POST /charge", span_type="http") as span:
         span.set_tag("amount", total)
-        if total > 30:
+        if total > 25:
             raise RuntimeError("card declined")
 
 

@@ -65,7 +65,7 @@ def main():
     print("Starting Datadog's test agent (installing it on first use)...", flush=True)
     agent = test_agent.start(uds=False)
     try:
-        fetch(agent.url + "/test/session/start?test_session_token=" + TOKEN)
+        urllib.request.urlopen(agent.url + "/test/session/start?test_session_token=" + TOKEN, timeout=10).read()
         env = dict(os.environ)
         env.update(
             {
@@ -73,7 +73,7 @@ def main():
                 "DD_SERVICE": "demo-shop",
                 "DD_ENV": "demo",
                 "DD_VERSION": "1.0",
-                "_DD_TEST_SESSION_TOKEN": TOKEN,
+                "_DD_TRACE_WRITER_ADDITIONAL_HEADERS": "X-Datadog-Test-Session-Token:" + TOKEN,
             }
         )
         bindir = os.path.dirname(sys.executable)
