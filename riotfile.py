@@ -14,7 +14,7 @@ ALL_PYS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 INTEGRATION_PY = ["3.11"]
 
 venv = Venv(
-    pkgs={"pytest": latest, "hypothesis": latest},
+    pkgs={"pytest": latest, "hypothesis": latest, "gunicorn": latest},
     env={"DD_TRACE_STARTUP_LOGS": "false"},
     venvs=[
         Venv(
