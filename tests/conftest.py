@@ -12,7 +12,7 @@ from ddtrace.internal import logger as _logger
 
 _here = os.path.dirname(__file__)
 if os.path.exists(os.path.join(_here, "testagent.py")):
-    pytest_plugins = ["tests.testagent"]
+    pytest_plugins = ["tests.testagent", "tests.utils.snapshot"]
 
 
 class _Collector:

@@ -52,7 +52,7 @@ SAFE_DEFAULTS = {
     # Filled in from _parse when used: that module is not imported with ddtrace.
     "_obfuscation_query_string_regexp": "",
     "_http_server_error_statuses": frozenset(range(500, 600)),
-    "_http_client_error_statuses": frozenset(range(400, 500)),
+    "_http_client_error_statuses": frozenset(range(500, 600)),
     "_runtime_metrics_enabled": False,
     "_dogstatsd_url": "udp://localhost:8125",
 }

@@ -571,10 +571,11 @@ class TracerEnv(_Reader):
         frozenset,
         "trace.http_client_error_statuses",
         parser=_statuses("DD_TRACE_HTTP_CLIENT_ERROR_STATUSES"),
-        default=_parse.StatusCodes(range(400, 500)),
+        default=_parse.StatusCodes(range(500, 600)),
         help_type="Status codes",
-        help_default="400-499",
-        help="Response codes that mark a client span as an error, in the same format",
+        help_default="500-599",
+        help="Response codes that mark a client span as an error, in the same format (a 4xx "
+        "answer is the client's own mistake, not a failure of the call, as in Datadog's tracer)",
     )
 
     # -- runtime metrics

@@ -37,7 +37,7 @@ def test_defaults(load):
     assert c._logs_injection is False
     assert c._obfuscation_query_string_regexp == _env.DEFAULT_QUERY_STRING_REGEXP
     assert set(c._http_server_error_statuses) == set(range(500, 600))
-    assert set(c._http_client_error_statuses) == set(range(400, 500))
+    assert set(c._http_client_error_statuses) == set(range(500, 600))
     assert c._http_server_tag_query_string is True
     assert c._http_client_tag_query_string is True
     assert c._runtime_metrics_enabled is False

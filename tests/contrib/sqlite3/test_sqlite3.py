@@ -1,0 +1,196 @@
+"""The sqlite3 integration, in-process: spans, settings, pins, errors."""
+import sqlite3
+
+import pytest
+
+from ddtrace.contrib.dbapi import TracedConnection
+from ddtrace.contrib.sqlite3 import patch as sqlite_patch
+from ddtrace.settings import config
+from ddtrace.trace import Pin
+
+_ORIGINAL_CONNECT = sqlite3.connect
+
+
+@pytest.fixture
+def patched(tracer):
+    """sqlite3 patched, its spans going to the ``tracer`` fixture."""
+    sqlite_patch.patch()
+    Pin.override(sqlite3, tracer=tracer)
+    try:
+        yield tracer
+    finally:
+        sqlite_patch.unpatch()
+        pin = Pin.get_from(sqlite3)
+        if pin is not None:
+            pin.remove_from(sqlite3)
+
+
+@pytest.fixture
+def conn(patched):
+    c = sqlite3.connect(":memory:")
+    c.execute("create table kv (k text primary key, v integer)")
+    patched.pop()
+    yield c
+    c.close()
+
+
+def test_connect_returns_traced_connection(conn):
+    assert isinstance(conn, TracedConnection)
+    assert isinstance(conn, sqlite3.Connection)
+    assert isinstance(conn.cursor(), sqlite3.Cursor)
+
+
+def test_dbapi2_connect_is_patched(patched):
+    import sqlite3.dbapi2
+
+    assert isinstance(sqlite3.dbapi2.connect(":memory:"), TracedConnection)
+
+
+def test_query_span(patched, conn):
+    conn.cursor().execute("insert into kv values ('a', 1)")
+    (span,) = patched.pop()
+    assert span.name == "sqlite.query"
+    assert span.service == "sqlite"
+    assert span.resource == "insert into kv values ('a', 1)"
+    assert span.span_type == "sql"
+    assert span.get_tag("component") == "sqlite"
+    assert span.get_tag("db.system") == "sqlite"
+    assert span.get_tag("span.kind") == "client"
+    assert span.get_metric("db.row_count") == 1
+    assert "version" not in span._meta
+
+
+def test_connection_shortcuts_are_traced(patched, conn):
+    cur = conn.execute("insert into kv values (?, ?)", ("a", 1))
+    assert cur.rowcount == 1
+    conn.executemany("insert into kv values (?, ?)", [("b", 2), ("c", 3)])
+    conn.executescript("update kv set v = v + 1; delete from kv where k = 'c';")
+    assert conn.execute("select k, v from kv order by k").fetchall() == [("a", 2), ("b", 3)]
+    spans = patched.pop()
+    assert [(s.name, s.resource) for s in spans] == [
+        ("sqlite.query", "insert into kv values (?, ?)"),
+        ("sqlite.query", "insert into kv values (?, ?)"),
+        ("sqlite.query", "update kv set v = v + 1; delete from kv where k = 'c';"),
+        ("sqlite.query", "select k, v from kv order by k"),
+    ]
+    assert spans[1].get_tag("sql.executemany") == "true"
+    assert spans[1].get_metric("db.row_count") == 2
+
+
+def test_cursor_executescript(patched, conn):
+    cur = conn.cursor()
+    assert cur.executescript("insert into kv values ('x', 1);") is cur
+    (span,) = patched.pop()
+    assert span.resource == "insert into kv values ('x', 1);"
+
+
+def test_commit_rollback(patched, conn):
+    conn.execute("insert into kv values ('a', 1)")
+    conn.commit()
+    conn.execute("insert into kv values ('b', 1)")
+    conn.rollback()
+    names = [s.name for s in patched.pop()]
+    assert names == ["sqlite.query", "sqlite.connection.commit", "sqlite.query", "sqlite.connection.rollback"]
+    assert conn.execute("select count(*) from kv").fetchone() == (1,)
+
+
+def test_error(patched, conn):
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        conn.execute("select * from missing")
+    (span,) = patched.pop()
+    assert span.error == 1
+    assert span.get_tag("error.type") == "sqlite3.OperationalError"
+    assert span.get_tag("error.message") == "no such table: missing"
+
+
+def test_children_of_active_span(patched, conn):
+    with patched.trace("work") as parent:
+        conn.execute("select 1")
+    spans = patched.pop()
+    query = [s for s in spans if s.name == "sqlite.query"][0]
+    assert query.parent_id == parent.span_id
+
+
+def test_service_from_config(patched, conn, monkeypatch):
+    monkeypatch.setitem(config.sqlite, "service", "my-sqlite")
+    conn.execute("select 1")
+    assert patched.pop()[0].service == "my-sqlite"
+
+
+def test_service_from_sqlite3_config(patched, conn, monkeypatch):
+    monkeypatch.setitem(config.sqlite3, "service", "from-sqlite3")
+    conn.execute("select 1")
+    assert patched.pop()[0].service == "from-sqlite3"
+
+
+def test_pin_override_connection(patched, conn):
+    Pin.override(conn, service="app-db")
+    conn.execute("select 1")
+    conn.commit()
+    assert {s.service for s in patched.pop()} == {"app-db"}
+
+
+def test_pin_override_module(patched):
+    Pin.override(sqlite3, service="module-db")
+    c = sqlite3.connect(":memory:")
+    c.execute("select 1")
+    assert patched.pop()[0].service == "module-db"
+    # The module's pin is copied, not shared: changing one connection leaves it alone.
+    Pin.override(c, service="one-conn")
+    assert Pin.get_from(sqlite3).service == "module-db"
+
+
+def test_trace_fetch_methods(patched, monkeypatch):
+    monkeypatch.setitem(config.sqlite, "trace_fetch_methods", True)
+    c = sqlite3.connect(":memory:")
+    cur = c.execute("select 1")
+    assert cur.fetchall() == [(1,)]
+    assert [s.name for s in patched.pop()] == ["sqlite.query", "sqlite.query.fetchall"]
+
+
+def test_integration_disabled(patched, conn, monkeypatch):
+    monkeypatch.setitem(config.sqlite3, "enabled", False)
+    conn.execute("select 1")
+    conn.commit()
+    assert patched.pop() == []
+
+
+def test_backup_to_traced_connection(patched, conn):
+    conn.execute("insert into kv values ('a', 1)")
+    conn.commit()
+    target = sqlite3.connect(":memory:")
+    conn.backup(target)
+    assert target.execute("select * from kv").fetchall() == [("a", 1)]
+
+
+def test_row_factory_and_context_manager(patched, conn):
+    conn.row_factory = sqlite3.Row
+    with conn as c:
+        assert c is conn
+        c.execute("insert into kv values ('z', 26)")
+    row = conn.execute("select * from kv").fetchone()
+    assert row["v"] == 26
+
+
+def test_unpatch_restores_connect(patched):
+    traced = sqlite3.connect(":memory:")
+    sqlite_patch.unpatch()
+    assert sqlite3.connect is _ORIGINAL_CONNECT
+    plain = sqlite3.connect(":memory:")
+    assert not isinstance(plain, TracedConnection)
+    plain.execute("select 1")
+    # Connections made while patched stay traced.
+    traced.execute("select 2")
+    assert [s.resource for s in patched.pop()] == ["select 2"]
+
+
+def test_patch_twice_patches_once(patched):
+    assert sqlite_patch.patch() is False
+    c = sqlite3.connect(":memory:")
+    c.execute("select 1")
+    assert len(patched.pop()) == 1
+
+
+def test_get_version():
+    assert sqlite_patch.get_version() == sqlite3.sqlite_version
+    assert sqlite_patch.SUPPORTED == {"sqlite3": ""}
