@@ -8,4 +8,16 @@ from ddtrace.settings import config
 from ddtrace.trace import tracer
 from ddtrace.trace import Pin
 
-__all__ = ["__version__", "config", "tracer", "Pin"]
+__all__ = ["__version__", "config", "tracer", "Pin", "patch", "patch_all"]
+
+
+def __getattr__(name):
+    # patch/patch_all load the integration machinery on first use, so that
+    # ``import ddtrace`` stays cheap.
+    if name in ("patch", "patch_all"):
+        from ddtrace import _monkey
+
+        value = getattr(_monkey, name)
+        globals()[name] = value
+        return value
+    raise AttributeError("module 'ddtrace' has no attribute %r" % (name,))

@@ -14,6 +14,10 @@ sys.path.insert(0, os.path.join(_here, "_ext"))
 sys.path.insert(0, os.path.dirname(_here))
 
 from ddtrace.version import __version__  # noqa: E402
+from ddtrace.contrib import _registry  # noqa: E402
+
+# The integrations pages are generated from the registry, never written by hand.
+_registry.write_docs(_here)
 
 project = "ddtrace"
 author = "ddtrace contributors"

@@ -1,0 +1,263 @@
+"""Turn integrations on: ``ddtrace.patch(...)``, ``ddtrace.patch_all(...)``, ``unpatch``.
+
+Patching waits for the library: each requested integration registers a post-import
+hook on the modules that trigger it (see :mod:`ddtrace.contrib._registry`), so this
+module imports no instrumented library, and a library that is already imported is
+patched at once. The hook checks the installed version against the integration's
+``SUPPORTED`` range before patching. Nothing here raises into the application: a
+problem with an integration the user named is a warning, with one
+``patch_all()`` did on its own a debug line.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+from ddtrace.contrib import _registry
+from ddtrace.internal.logger import get_logger
+from ddtrace.internal.logger import report_internal_error
+
+log = get_logger(__name__)
+
+_lock = threading.RLock()
+#: integration name -> the hook registered for it (so asking twice registers once)
+_hooks = {}
+#: integration name -> whether the user named it (warn rather than debug on problems)
+_explicit = {}
+#: integration name -> what happened last: "patched", "pending", "unsupported", "error"
+_status = {}
+
+#: ``{integration: enabled by default}`` for the integrations ``patch_all()`` can
+#: enable (the name the PyPI tracer uses; the registry is the source).
+PATCH_MODULES = _registry.defaults()
+
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+_FALSE = ("0", "false", "no", "off", "n", "f")
+
+
+def _env_name(name):
+    return "".join(c if c.isalnum() else "_" for c in name).upper()
+
+
+def _parse_bool(text, what):
+    value = str(text).strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    log.warning("%s: %r is not a boolean (use true or false); ignored", what, text)
+    return None
+
+
+def _parse_patch_modules(text):
+    """``DD_PATCH_MODULES="flask:true,redis:false"`` (commas or spaces) -> dict."""
+    result = {}
+    for item in str(text).replace(",", " ").split():
+        name, sep, value = item.partition(":")
+        name = name.strip()
+        if not sep or not name:
+            log.warning("DD_PATCH_MODULES: %r is not <integration>:<true|false>; ignored", item)
+            continue
+        enabled = _parse_bool(value, "DD_PATCH_MODULES entry %r" % (name,))
+        if enabled is not None:
+            result[name] = enabled
+    return result
+
+
+def _report(name, explicit, msg, *args):
+    if explicit:
+        # Not through the rate-limited logger: one call site reports every
+        # integration, and each of these warnings happens once per process.
+        import logging
+
+        logging.getLogger(__name__).warning(msg, *args)
+    else:
+        log.debug(msg, *args)
+
+
+def _library_present(module):
+    """Whether the top-level package of ``module`` can be found (imports nothing).
+
+    What ``importlib.util.find_spec`` does for a top-level name, without importing
+    ``importlib.util`` (a few milliseconds at start-up)."""
+    top = module.split(".")[0]
+    if top in sys.modules:
+        return True
+    for finder in list(sys.meta_path):
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        try:
+            if find(top, None) is not None:
+                return True
+        except Exception:
+            continue
+    return False
+
+
+def _patch_module_of(name):
+    import importlib
+
+    return importlib.import_module("ddtrace.contrib.%s.patch" % name)
+
+
+def _on_import(name):
+    """The post-import hook for integration ``name``."""
+
+    def hook(module):
+        explicit = _explicit.get(name, False)
+        with _lock:
+            try:
+                patch_mod = _patch_module_of(name)
+                supported = getattr(patch_mod, "SUPPORTED", None) or {}
+                version = patch_mod.get_version() if hasattr(patch_mod, "get_version") else None
+                spec = supported.get(module.__name__)
+                if spec is None and supported:
+                    spec = next(iter(supported.values()))
+                if spec and version:
+                    from ddtrace.contrib._integration import version_satisfies
+
+                    if not version_satisfies(version, spec):
+                        _status[name] = "unsupported"
+                        _report(
+                            name,
+                            explicit,
+                            "integration %s not enabled: %s %s is installed, supported versions are %s",
+                            name,
+                            module.__name__,
+                            version,
+                            spec,
+                        )
+                        return
+                patch_mod.patch()
+                _status[name] = "patched"
+            except Exception as e:
+                _status[name] = "error"
+                report_internal_error(e, "patching integration %s on import of %s" % (name, module.__name__))
+
+    hook.__name__ = hook.__qualname__ = "ddtrace_patch_" + name
+    return hook
+
+
+def _request(name, explicit):
+    from ddtrace.internal.module_hooks import register_post_import_hook
+
+    row = _registry.get(name)
+    if row is None:
+        _report(name, explicit, "ddtrace.patch: unknown integration %r; see ddtrace-run --info for the list", name)
+        return
+    if row.kind == _registry.UNSUPPORTED:
+        _report(name, explicit, "integration %s is not supported: %s", name, row.notes)
+        return
+    if row.kind == _registry.MIDDLEWARE:
+        _report(name, explicit, "integration %s is not enabled by patching: %s", name, row.notes)
+        return
+    if not row.implemented:
+        _report(name, explicit, "integration %s is not available in this release of ddtrace", name)
+        return
+    with _lock:
+        if explicit:
+            _explicit[name] = True
+        if name in _hooks:
+            return
+        if not any(_library_present(m) for m in row.modules):
+            _report(name, explicit, "integration %s: %s is not installed; it will be patched if it is imported", name, row.library)
+        hook = _hooks[name] = _on_import(name)
+        _status.setdefault(name, "pending")
+    for module in row.modules:
+        register_post_import_hook(module, hook)
+
+
+def patch(raise_errors=True, **modules):
+    """Enable integrations by name: ``ddtrace.patch(flask=True, redis=True)``.
+
+    Each integration is patched when its library is imported (now, if it already
+    is); a name set to False is left alone. Problems (unknown name, library not
+    installed, unsupported version) are logged as warnings, never raised.
+    ``raise_errors`` is accepted for compatibility and ignored.
+    """
+    try:
+        for name, enabled in modules.items():
+            if enabled:
+                _request(name, explicit=True)
+    except Exception as e:
+        report_internal_error(e, "enabling integrations %r" % (sorted(modules),))
+
+
+def _enabled_set(overrides, environ=None):
+    """``{name: enabled}`` as ``patch_all`` resolves it: the registry's defaults, then
+    ``DD_TRACE_<NAME>_ENABLED``, then ``DD_PATCH_MODULES``, then ``overrides``; and the
+    origin of each decision: ``"default"``, the variable's name, ``"DD_PATCH_MODULES"``
+    or ``"code"``."""
+    environ = os.environ if environ is None else environ
+    enabled = _registry.defaults()
+    origins = dict.fromkeys(enabled, "default")
+    for name in list(enabled):
+        var = "DD_TRACE_%s_ENABLED" % _env_name(name)
+        if var in environ:
+            value = _parse_bool(environ[var], var)
+            if value is not None:
+                enabled[name] = value
+                origins[name] = var
+    if environ.get("DD_PATCH_MODULES"):
+        for name, value in _parse_patch_modules(environ["DD_PATCH_MODULES"]).items():
+            enabled[name] = value
+            origins[name] = "DD_PATCH_MODULES"
+    for name, value in overrides.items():
+        enabled[name] = bool(value)
+        origins[name] = "code"
+    return enabled, origins
+
+
+def patch_all(**overrides):
+    """Enable every integration that is on by default (the ones ``ddtrace-run``
+    enables), as adjusted by ``DD_TRACE_<NAME>_ENABLED``, ``DD_PATCH_MODULES`` and the
+    keyword arguments (``patch_all(redis=False, urllib3=True)``), in that order of
+    precedence. Libraries that are not installed are skipped with a debug line.
+    """
+    try:
+        enabled, origins = _enabled_set(overrides)
+        for name, on in enabled.items():
+            if on:
+                # Named in code or configuration: problems are worth a warning.
+                _request(name, explicit=origins[name] != "default")
+    except Exception as e:
+        report_internal_error(e, "enabling the default integrations")
+
+
+def unpatch(*names):
+    """Undo ``patch`` for these integrations (all those enabled so far if none are
+    named): restore the original functions and forget hooks that have not fired yet."""
+    from ddtrace.internal.module_hooks import unregister_post_import_hook
+
+    with _lock:
+        targets = list(names) if names else list(_hooks)
+        for name in targets:
+            hook = _hooks.pop(name, None)
+            _explicit.pop(name, None)
+            _status.pop(name, None)
+            row = _registry.get(name)
+            if hook is not None and row is not None:
+                for module in row.modules:
+                    unregister_post_import_hook(module, hook)
+            # Only an integration whose code is loaded can have patched anything.
+            patch_mod = sys.modules.get("ddtrace.contrib.%s.patch" % name)
+            if patch_mod is not None:
+                try:
+                    patch_mod.unpatch()
+                except Exception as e:
+                    report_internal_error(e, "unpatching integration %s" % (name,))
+
+
+def get_patched_modules():
+    """Names of the integrations patched so far."""
+    with _lock:
+        return sorted(name for name, status in _status.items() if status == "patched")
+
+
+def _integration_status():
+    """``{name: status}``: "patched", "pending" (waiting for the import),
+    "unsupported" (installed version out of range) or "error"."""
+    with _lock:
+        return dict(_status)

@@ -1,0 +1,327 @@
+"""``ddtrace-run``: run a Python program with tracing, without changing its code.
+
+::
+
+    ddtrace-run python app.py --port 8000
+    ddtrace-run gunicorn app:wsgi
+    ddtrace-run --info          # what would be traced, and where the settings come from
+    ddtrace-run -d python app.py  # with debug logs
+
+It puts ``ddtrace/bootstrap`` first on ``PYTHONPATH`` and replaces itself with the
+command (``exec``): the program keeps its arguments, its process id, its output and
+its exit code. At start-up the bootstrap ``sitecustomize`` enables the default
+integrations and then runs the program's own ``sitecustomize``, if any.
+"""
+import os
+import sys
+
+USAGE = """usage: ddtrace-run [-h] [-d] [-v] [--info] <command> [<argument> ...]
+
+Run <command> (a Python program: python, gunicorn, celery, ...) with Datadog tracing.
+
+options:
+  -h, --help     show this help and exit
+  -d, --debug    print ddtrace's debug logs (DD_TRACE_DEBUG=true)
+  -v, --version  print the ddtrace version and exit
+  --info         print the version, the effective configuration, whether the agent
+                 answers, and the integrations that would be enabled; then exit
+
+Configuration comes from DD_* environment variables: DD_SERVICE, DD_ENV, DD_VERSION,
+DD_TRACE_AGENT_URL, DD_PATCH_MODULES=flask:true,redis:false, DD_TRACE_<NAME>_ENABLED...
+"""
+
+BOOTSTRAP_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bootstrap")
+
+
+def _parse(argv):
+    """``(options, command)``: options end at the first argument that is not one."""
+    options = {"debug": False, "info": False, "help": False, "version": False}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if not arg.startswith("-") or arg == "-":
+            break
+        if arg in ("-d", "--debug"):
+            options["debug"] = True
+        elif arg == "--info":
+            options["info"] = True
+        elif arg in ("-h", "--help"):
+            options["help"] = True
+        elif arg in ("-v", "--version"):
+            options["version"] = True
+        else:
+            raise ValueError("unknown option %s" % arg)
+        i += 1
+    return options, argv[i:]
+
+
+def _pythonpath(environ):
+    current = environ.get("PYTHONPATH", "")
+    parts = [p for p in current.split(os.pathsep) if p and os.path.abspath(p) != BOOTSTRAP_DIR]
+    return os.pathsep.join([BOOTSTRAP_DIR] + parts)
+
+
+def _resolve(command, environ):
+    """The executable to run: a path as given, else looked up on ``PATH``."""
+    import shutil
+
+    if os.sep in command or (os.altsep and os.altsep in command):
+        return command if os.path.isfile(command) and os.access(command, os.X_OK) else None
+    return shutil.which(command, path=environ.get("PATH", os.defpath))
+
+
+def main(argv=None):
+    """Entry point of the ``ddtrace-run`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        options, command = _parse(argv)
+    except ValueError as e:
+        sys.stderr.write("ddtrace-run: %s\n%s" % (e, USAGE))
+        return 2
+    if options["help"]:
+        sys.stdout.write(USAGE)
+        return 0
+    if options["version"]:
+        from ddtrace.version import __version__
+
+        sys.stdout.write("ddtrace %s\n" % __version__)
+        return 0
+    if options["debug"]:
+        os.environ["DD_TRACE_DEBUG"] = "true"
+    if options["info"]:
+        return print_info(sys.stdout)
+    if not command:
+        sys.stderr.write("ddtrace-run: no command given\n" + USAGE)
+        return 2
+
+    environ = os.environ
+    environ["PYTHONPATH"] = _pythonpath(environ)
+    executable = _resolve(command[0], environ)
+    if executable is None:
+        sys.stderr.write("ddtrace-run: command not found: %s\n" % command[0])
+        return 127
+    if options["debug"]:
+        sys.stderr.write("ddtrace-run: exec %s %r with PYTHONPATH=%s\n" % (executable, command, environ["PYTHONPATH"]))
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(executable, command)
+    except OSError as e:
+        sys.stderr.write("ddtrace-run: cannot run %s: %s\n" % (command[0], e))
+        return 126
+    return 0  # pragma: no cover - execv does not return
+
+
+# -- ddtrace-run --info
+
+#: Seconds to wait for the agent's answer.
+INFO_AGENT_TIMEOUT = 2.0
+
+
+def _env_names():
+    """``{config attribute: [DD_* variables that set it]}`` (best effort)."""
+    names = {}
+    try:
+        from ddtrace.settings._env import RAW_TARGETS
+        from ddtrace.settings._env import TracerEnv
+        from ddtrace.settings._env import declared
+        from ddtrace.settings._env import env_name
+
+        for attr, var in declared(TracerEnv):
+            target = RAW_TARGETS.get(attr, attr)
+            names.setdefault(target, []).append(env_name(var))
+    except Exception:
+        pass
+    return names
+
+
+def _short(value, width=48):
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _configuration_lines():
+    from ddtrace.settings import config
+
+    lines = []
+    try:
+        sources = config._sources()
+    except Exception as e:
+        return ["  (could not read the configuration: %r)" % (e,)]
+    names = _env_names()
+    rows = []
+    for attr in sorted(sources, key=lambda a: a.lstrip("_")):
+        value, origin = sources[attr]
+        variables = names.get(attr) or [attr]
+        also = "  (also %s)" % ", ".join(variables[1:]) if len(variables) > 1 else ""
+        rows.append((variables[0], _short(value), origin + also))
+    width = max([len(r[0]) for r in rows] + [8])
+    vwidth = max([len(r[1]) for r in rows] + [5])
+    lines.append("  %-*s  %-*s  %s" % (width, "variable", vwidth, "value", "source"))
+    for variable, value, origin in rows:
+        lines.append("  %-*s  %-*s  %s" % (width, variable, vwidth, value, origin))
+    return lines
+
+
+def agent_status(url=None, timeout=INFO_AGENT_TIMEOUT):
+    """Ask the agent's ``/info`` endpoint. Returns a dict: ``url``, ``reachable``
+    (bool), ``version`` (agent version or None), ``endpoints`` (list), ``api``
+    (the trace API the tracer will use, or None) and ``error`` (text or None)."""
+    import json
+
+    from ddtrace.internal.agent import AgentConnection
+    from ddtrace.internal.suppress import suppressed
+    from ddtrace.settings import config
+
+    url = url or config._trace_agent_url
+    result = {"url": url, "reachable": False, "version": None, "endpoints": [], "api": None, "error": None}
+    conn = AgentConnection(url)
+    try:
+        with suppressed():
+            resp = conn.request("GET", "/info", None, {}, timeout)
+    except Exception as e:
+        result["error"] = "%s: %s" % (type(e).__name__, e)
+        return result
+    finally:
+        conn.close()
+    result["reachable"] = True
+    if resp.status == 404:
+        # Agents older than 7.28 have no /info but still take v0.4 payloads.
+        result["api"] = "v0.4"
+        return result
+    if resp.status != 200:
+        result["error"] = "/info answered HTTP %d" % resp.status
+        return result
+    try:
+        info = json.loads(resp.body.decode("utf-8"))
+    except Exception as e:
+        result["error"] = "/info answer is not JSON: %s" % e
+        return result
+    result["version"] = info.get("version")
+    endpoints = [e for e in info.get("endpoints") or [] if isinstance(e, str)]
+    result["endpoints"] = endpoints
+    wanted = config._trace_api or "v0.5"
+    for api in (wanted, "v0.5", "v0.4"):
+        if "/%s/traces" % api in endpoints:
+            result["api"] = api
+            break
+    return result
+
+
+def _agent_lines():
+    status = agent_status()
+    if not status["reachable"]:
+        return [
+            "  URL: %s" % status["url"],
+            "  NOT REACHABLE (%s): traces will be dropped." % status["error"],
+            "  Check DD_TRACE_AGENT_URL / DD_AGENT_HOST and that the Datadog Agent runs with APM enabled.",
+        ]
+    lines = ["  URL: %s" % status["url"], "  reachable, agent version %s" % (status["version"] or "unknown")]
+    if status["api"]:
+        lines.append("  traces are sent to /%s/traces" % status["api"])
+    elif status["error"]:
+        lines.append("  but: %s" % status["error"])
+    else:
+        lines.append("  but it lists no trace endpoint this tracer can use: %s" % ", ".join(status["endpoints"]))
+    return lines
+
+
+def integration_report(environ=None):
+    """One dict per implemented integration: ``name``, ``enabled`` (under
+    ``ddtrace-run``), ``source`` of that decision, ``version`` (installed, None if
+    missing, "" for the standard library), ``supported`` (the range) and ``ok``
+    (whether the installed version is in it). Imports no instrumented library."""
+    from ddtrace._monkey import _enabled_set
+    from ddtrace.contrib import _registry
+    from ddtrace.contrib._integration import version_satisfies
+
+    enabled, origins = _enabled_set({}, environ)
+    report = []
+    for row in _registry.rows():
+        if not row.patchable or not row.implemented:
+            continue
+        version = _registry.installed_version(row)
+        spec = _registry.supported_spec(row.name)
+        ok = None
+        if version:
+            try:
+                ok = version_satisfies(version, spec) if spec else True
+            except ValueError:
+                ok = None
+        elif version == "":
+            ok = True
+        report.append(
+            {
+                "name": row.name,
+                "enabled": bool(enabled.get(row.name)),
+                "source": origins.get(row.name, "default"),
+                "version": version,
+                "supported": spec or "",
+                "ok": ok,
+            }
+        )
+    return report
+
+
+def _integration_lines():
+    from ddtrace.contrib import _registry
+
+    lines = []
+    report = integration_report()
+    header = ("integration", "enabled", "decided by", "installed", "supported versions")
+    rows = []
+    for item in report:
+        if item["version"] is None:
+            installed = "not installed"
+        elif item["version"] == "":
+            installed = "standard library"
+        else:
+            installed = item["version"]
+            if item["ok"] is False:
+                installed += " (UNSUPPORTED: not traced)"
+        rows.append(
+            (item["name"], "yes" if item["enabled"] else "no", item["source"], installed, item["supported"] or "any")
+        )
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    fmt = "  " + "  ".join("%%-%ds" % w for w in widths)
+    lines.append((fmt % header).rstrip())
+    for r in rows:
+        lines.append((fmt % r).rstrip())
+    code = [r.name for r in _registry.rows() if r.kind == _registry.MIDDLEWARE]
+    planned = [r.name for r in _registry.rows() if r.kind == _registry.AUTO and not r.implemented]
+    unsupported = [r.name for r in _registry.rows() if r.kind == _registry.UNSUPPORTED]
+    if code:
+        lines.append("  enabled in code (middleware, plugin or wrapper): %s" % ", ".join(code))
+    if planned:
+        lines.append("  not available in this release: %s" % ", ".join(planned))
+    if unsupported:
+        lines.append("  unsupported: %s" % ", ".join(unsupported))
+    return lines
+
+
+def print_info(out):
+    """Write the ``--info`` report to ``out``; returns the exit status (0)."""
+    from ddtrace.version import __version__
+
+    out.write("ddtrace %s\n" % __version__)
+    out.write("Python %s (%s)\n" % (sys.version.split()[0], sys.executable))
+    for title, producer in (
+        ("Configuration", _configuration_lines),
+        ("Agent", _agent_lines),
+        ("Integrations (under ddtrace-run / patch_all)", _integration_lines),
+    ):
+        out.write("\n%s:\n" % title)
+        try:
+            lines = producer()
+        except Exception as e:
+            lines = ["  (failed: %r)" % (e,)]
+        out.write("\n".join(lines) + "\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,19 @@
+import pytest
+
+from tests.contrib.httplib.support import MemoryTracer
+
+
+@pytest.fixture
+def memtracer():
+    t = MemoryTracer()
+    yield t
+    t.restore()
+
+
+@pytest.fixture
+def patched():
+    from ddtrace.contrib.logging import patch
+
+    patch.patch()
+    yield patch.integration
+    patch.unpatch()
