@@ -8,6 +8,7 @@ from setuptools import Extension
 from setuptools import setup
 
 EXTENSIONS = [
+    "ddtrace.internal._queue",
     "ddtrace.trace._span",
     "ddtrace.internal._encoding",
 ]

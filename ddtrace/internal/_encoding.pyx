@@ -516,6 +516,41 @@ cdef class _Encoder:
         finally:
             self._release()
 
+    def put_many(self, list traces, Py_ssize_t start=0, list keep=None):
+        """Encode ``traces[start:]`` in order until the buffer is full (one lock, one call).
+
+        Returns ``(next, added, added_spans, refused)``: ``next`` is the index of the
+        first trace left out because the buffer is full (``len(traces)`` when all were
+        taken); ``refused`` lists ``(trace, exception)`` for traces that cannot be
+        encoded at all (``BufferItemTooLarge``, a span that is not a Span...). Every
+        trace taken or refused is replaced by None in ``traces`` so its spans can be
+        freed; taken ones are appended to ``keep`` when it is given.
+        """
+        cdef Py_ssize_t i, n = len(traces), added = 0, added_spans = 0
+        refused = []
+        self._acquire()
+        try:
+            for i in range(start, n):
+                trace = traces[i]
+                if type(trace) is not list:
+                    trace = list(trace)
+                if trace:
+                    try:
+                        self._put(<list>trace)
+                    except BufferFull:
+                        return i, added, added_spans, refused
+                    except Exception as e:
+                        refused.append((trace, e))
+                    else:
+                        added += 1
+                        added_spans += len(<list>trace)
+                        if keep is not None:
+                            keep.append(trace)
+                traces[i] = None
+            return n, added, added_spans, refused
+        finally:
+            self._release()
+
     def encode(self):
         """``(payload, number_of_traces)`` for everything buffered, emptying the buffer.
 

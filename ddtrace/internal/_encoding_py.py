@@ -225,6 +225,29 @@ class _BufferedEncoder:
             finally:
                 self._owner = 0
 
+    def put_many(self, traces, start=0, keep=None):
+        """Encode ``traces[start:]`` until the buffer is full; see the compiled encoder."""
+        added = added_spans = 0
+        refused = []
+        for i in range(start, len(traces)):
+            trace = traces[i]
+            if type(trace) is not list:
+                trace = list(trace)
+            if trace:
+                try:
+                    self.put(trace)
+                except BufferFull:
+                    return i, added, added_spans, refused
+                except Exception as e:
+                    refused.append((trace, e))
+                else:
+                    added += 1
+                    added_spans += len(trace)
+                    if keep is not None:
+                        keep.append(trace)
+            traces[i] = None
+        return len(traces), added, added_spans, refused
+
     def encode(self):
         """``(payload, number_of_traces)`` for everything buffered, emptying the buffer.
 

@@ -40,6 +40,13 @@ import threading
 import time
 import weakref
 
+from ddtrace.internal._queue import PUSH_CLOSED
+from ddtrace.internal._queue import PUSH_FULL
+from ddtrace.internal._queue import PUSH_START
+from ddtrace.internal._queue import PUSH_TOO_LARGE
+from ddtrace.internal._queue import PUSH_WAKE
+from ddtrace.internal._queue import PUSH_WHAT
+from ddtrace.internal._queue import TraceQueue
 from ddtrace.internal.encoding import BufferFull
 from ddtrace.internal.encoding import BufferItemTooLarge
 from ddtrace.internal.logger import get_logger
@@ -146,7 +153,6 @@ _SENT = "sent"
 _FALL_BACK = "fall back to v0.4"
 
 # ``write()`` results of putting one trace in the encoder.
-_ADDED, _FULL, _REFUSED = 0, 1, 2
 
 #: Every AgentWriter of the process, for the fork hook.
 _all_writers = weakref.WeakSet()
@@ -246,6 +252,9 @@ class AgentWriter(TraceWriter):
         self._on_rate_by_service = on_rate_by_service
         self._max_queued_spans = max(1, self._buffer_size // SPAN_SIZE_ESTIMATE)
         self._wake_spans = max(1, self._max_queued_spans // 8)
+        # One queue for the writer's whole life: the tracer's aggregator pushes into it
+        # directly (a C call, no lock), so a forked child resets it rather than replacing it.
+        self._trace_queue = TraceQueue(self._max_queued_spans, self._wake_spans)
         self._stopped = False
         # Once v0.5 has been accepted the agent cannot ask for v0.4 any more, so the
         # span lists need not be kept until their payload is answered.
@@ -260,8 +269,8 @@ class AgentWriter(TraceWriter):
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._event = threading.Event()
-        self._queue = []
-        self._queued_spans = 0
+        self._trace_queue.reset()
+        self._trace_queue.closed = self._stopped
         self._thread = None
         self._exiting = False
         self._encoder = None
@@ -283,40 +292,34 @@ class AgentWriter(TraceWriter):
     def write(self, spans):
         """Queue one trace (a list of finished spans) for sending; never blocks or raises."""
         try:
-            n = len(spans)
-            if not n:
-                return
-            start = wake = False
-            dropped = None
-            lock = self._lock
-            lock.acquire()  # cheaper than ``with`` on this per-trace path
-            try:
-                # Nothing but list and counter updates under this lock: no logging,
-                # nothing that could run user code and come back here.
-                queued = self._queued_spans + n
-                if self._stopped:
-                    dropped = DROP_STOPPED
-                elif n > self._max_queued_spans:
-                    dropped = DROP_TRACE_TOO_LARGE
-                elif queued > self._max_queued_spans:
-                    dropped = DROP_BUFFER_FULL
-                    wake = True
-                else:
-                    self._queue.append(spans)
-                    self._queued_spans = queued
-                    wake = queued >= self._wake_spans
-                if dropped is not None:
-                    self._count_drop(dropped, 1, n)
-                if self._thread is None and not self._stopped:
-                    self._thread = True  # claimed: started below, outside the lock
-                    start = True
-            finally:
-                lock.release()
-            if dropped is not None:
-                log.debug("dropped a trace of %d span(s): %s", n, _DROP_TEXT[dropped])
-            if start:
-                self._start_thread()
-            if wake:
+            code = self._trace_queue.put(spans)
+            if code:
+                self._on_push(code, spans)
+        except Exception as e:
+            report_internal_error(e, "queueing a trace for the agent")
+
+    def _on_push(self, code, spans):
+        """Act on what ``TraceQueue.push`` reported (called only when it is not PUSH_OK).
+
+        The tracer's aggregator calls this too, after pushing into ``_trace_queue``
+        itself. Must never raise.
+        """
+        try:
+            what = code & PUSH_WHAT
+            if what in (PUSH_FULL, PUSH_TOO_LARGE, PUSH_CLOSED):
+                reason = {PUSH_FULL: DROP_BUFFER_FULL, PUSH_TOO_LARGE: DROP_TRACE_TOO_LARGE}.get(what, DROP_STOPPED)
+                n = len(spans)
+                with self._lock:
+                    self._count_drop(reason, 1, n)
+                log.debug("dropped a trace of %d span(s): %s", n, _DROP_TEXT[reason])
+            if code & PUSH_START:
+                with self._lock:
+                    start = self._thread is None and not self._stopped
+                    if start:
+                        self._thread = True  # claimed: started below, outside the lock
+                if start:
+                    self._start_thread()
+            if what in (PUSH_WAKE, PUSH_FULL):
                 if self._pid != os.getpid():
                     # Forked by something that skipped the at-fork hooks: the thread
                     # this queue waits for does not exist here. Checked only on this
@@ -377,9 +380,7 @@ class AgentWriter(TraceWriter):
         if not send_lock.acquire(timeout=lock_timeout):
             return False
         try:
-            with self._lock:
-                traces, self._queue = self._queue, []
-                self._queued_spans = 0
+            traces, _ = self._trace_queue.pop_all()
             if traces:
                 _load_sending_modules()
                 self._send_traces(traces, deadline)
@@ -439,45 +440,28 @@ class AgentWriter(TraceWriter):
             self._encoder_api = self._api_version
         return enc
 
-    def _put(self, enc, trace):
-        try:
-            enc.put(trace)
-            return _ADDED
-        except BufferFull:
-            return _FULL
-        except BufferItemTooLarge:
-            self._drop(DROP_TRACE_TOO_LARGE, 1, len(trace))
-        except Exception as e:
-            self._drop(DROP_ENCODING_ERROR, 1, len(trace))
-            report_internal_error(e, "encoding a trace")
-        return _REFUSED
-
     def _send_traces(self, traces, deadline):
         """Encode ``traces`` into as many payloads as needed and send each."""
-        enc = self._get_encoder()
-        keep = not self._api_confirmed
-        batch = []
-        n_traces = n_spans = 0
-        for i in range(len(traces)):
-            trace = traces[i]
-            traces[i] = None  # let sent spans go as soon as they are encoded
-            added = self._put(enc, trace)
-            if added == _FULL:
-                self._send_payload(enc, batch if keep else None, n_traces, n_spans, deadline)
-                enc = self._get_encoder()
-                keep = not self._api_confirmed
-                batch = []
-                n_traces = n_spans = 0
-                added = self._put(enc, trace)
-                if added == _FULL:  # alone in an empty payload and still too big
+        i, n = 0, len(traces)
+        while i < n:
+            enc = self._get_encoder()
+            batch = None if self._api_confirmed else []
+            nxt, added, spans, refused = enc.put_many(traces, i, batch)
+            for trace, error in refused:
+                if isinstance(error, BufferItemTooLarge):
                     self._drop(DROP_TRACE_TOO_LARGE, 1, len(trace))
-            if added == _ADDED:
-                n_traces += 1
-                n_spans += len(trace)
-                if keep:
-                    batch.append(trace)
-        if n_traces:
-            self._send_payload(enc, batch if keep else None, n_traces, n_spans, deadline)
+                else:
+                    self._drop(DROP_ENCODING_ERROR, 1, len(trace))
+                    report_internal_error(error, "encoding a trace")
+            if nxt < n and not added:
+                # Full while empty: cannot happen (a trace too big for an empty buffer is
+                # refused as too large), but never loop forever on it.
+                self._drop(DROP_TRACE_TOO_LARGE, 1, len(traces[nxt] or ()))
+                traces[nxt] = None
+                nxt += 1
+            if added:
+                self._send_payload(enc, batch, added, spans, deadline)
+            i = nxt
 
     def _send_payload(self, enc, batch, n_traces, n_spans, deadline):
         try:
@@ -644,6 +628,7 @@ class AgentWriter(TraceWriter):
             deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
             with self._lock:
                 self._stopped = True
+                self._trace_queue.closed = True
             self.flush_queue(timeout)
             self._exiting = True
             self._event.set()
@@ -673,8 +658,8 @@ class AgentWriter(TraceWriter):
         """
         with self._lock:
             return {
-                "queued_traces": len(self._queue),
-                "queued_spans": self._queued_spans,
+                "queued_traces": len(self._trace_queue),
+                "queued_spans": self._trace_queue.spans,
                 "sent_traces": self._sent_traces,
                 "sent_payloads": self._sent_payloads,
                 "dropped_traces": {r: c[0] for r, c in self._dropped.items()},
@@ -695,16 +680,15 @@ class AgentWriter(TraceWriter):
         self._reset_process_state()
 
     def _exit_flush(self, deadline):
-        if self._pid != os.getpid() or (self._stopped and not self._queue):
+        if self._pid != os.getpid() or (self._stopped and not len(self._trace_queue)):
             return
         remaining = deadline - time.monotonic()
         own = min(deadline, time.monotonic() + self._timeout)
         if not self._flush(own, max(0.0, remaining)):
-            with self._lock:
-                traces, self._queue = self._queue, []
-                self._queued_spans = 0
-                if traces:
-                    self._count_drop(DROP_EXIT_TIMEOUT, len(traces), sum(len(t) for t in traces))
+            traces, n_spans = self._trace_queue.pop_all()
+            if traces:
+                with self._lock:
+                    self._count_drop(DROP_EXIT_TIMEOUT, len(traces), n_spans)
         self._report_drops(force=True)
 
 

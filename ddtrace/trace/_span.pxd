@@ -1,3 +1,5 @@
+from ddtrace.internal._queue cimport TraceQueue
+
 # Declarations shared with other Cython modules (the encoder reads spans' C fields directly).
 
 cdef class Context:
@@ -50,7 +52,8 @@ cdef class Span:
 
 
 cdef class SpanAggregator:
-    cdef public object writer
+    cdef object _writer
+    cdef TraceQueue _queue
     cdef public list filters
     cdef public object sampler
     cdef public bint partial_flush_enabled

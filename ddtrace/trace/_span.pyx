@@ -14,6 +14,10 @@ from cpython.dict cimport PyDict_GetItem
 from cpython.contextvars cimport PyContextVar_Set
 from cpython.contextvars cimport get_value as _cv_get
 from cpython.object cimport PyObject
+
+
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void* op)
 from libc.stdint cimport uint64_t
 from posix.time cimport CLOCK_MONOTONIC
 from posix.time cimport CLOCK_REALTIME
@@ -258,13 +262,23 @@ cdef class _Trace:
         return "_Trace(started=%d, finished=%d, meta=%r)" % (self.n_started, self.n_finished, self.meta)
 
 
+cdef inline list _span_list():
+    # Lists of finished spans live until the writer has encoded them. Only Spans go
+    # in, and Spans are invisible to the cyclic GC (no_gc), so these lists can never
+    # be part of a cycle: untracked, they don't make every queued trace count
+    # towards (and be walked by) full garbage collections.
+    cdef list spans = []
+    PyObject_GC_UnTrack(<void*>spans)
+    return spans
+
+
 cdef inline _Trace _new_trace(SpanAggregator agg, object trace_id):
     cdef _Trace t = _Trace.__new__(_Trace)
     t.meta = {}
     t.metrics = {}
     t.baggage = None
     t.tid = _tid_of(trace_id)
-    t.finished = []
+    t.finished = _span_list()
     t.agg = agg
     t.n_started = 0
     t.n_finished = 0
@@ -320,16 +334,28 @@ cdef class SpanAggregator:
         self.runtime_id = _make_runtime_id()
         self.pid = os.getpid()
 
+    @property
+    def writer(self):
+        return self._writer
+
+    @writer.setter
+    def writer(self, writer):
+        # A writer with a TraceQueue gets traces pushed into it straight from here (a C
+        # call, no lock); any other writer gets write(spans).
+        queue = getattr(writer, "_trace_queue", None)
+        self._queue = queue if isinstance(queue, TraceQueue) else None
+        self._writer = writer
+
     cdef void _on_finish(self, _Trace trace):
         cdef list chunk
         if trace.n_finished >= trace.n_started:
             chunk = trace.finished
-            trace.finished = []
+            trace.finished = _span_list()
             trace.n_flushed += len(chunk)
             self._flush(trace, chunk)
         elif self.partial_flush_enabled and len(trace.finished) >= self.partial_flush_min_spans:
             chunk = trace.finished
-            trace.finished = []
+            trace.finished = _span_list()
             trace.n_flushed += len(chunk)
             self._flush(trace, chunk)
 
@@ -408,10 +434,15 @@ cdef class SpanAggregator:
                     continue
                 if spans is None:
                     return
-            writer = self.writer
+            writer = self._writer
             if writer is None and self.writer_factory is not None:
-                writer = self.writer = self.writer_factory()
-            if writer is not None:
+                self.writer = self.writer_factory()
+                writer = self._writer
+            if self._queue is not None:
+                code = self._queue.push(spans)
+                if code:
+                    writer._on_push(code, spans)
+            elif writer is not None:
                 writer.write(spans)
         except Exception as e:
             report_internal_error(e, "processing a finished trace")

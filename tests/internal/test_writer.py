@@ -563,10 +563,10 @@ def test_burst_with_a_tiny_buffer_is_bounded_and_counted(fake_agent, writers):
                 with t.trace("burst"):
                     pass
                 if i % 1000 == 0:
-                    biggest = max(biggest, w._queued_spans)
+                    biggest = max(biggest, w._trace_queue.spans)
 
         run_bounded(burst)
-        biggest = max(biggest, w._queued_spans)
+        biggest = max(biggest, w._trace_queue.spans)
         assert biggest <= w._max_queued_spans == 64
         stats = w.stats()
         assert stats["dropped_traces"]["buffer_full"] > total - 200
