@@ -740,6 +740,28 @@ cdef class Span:
             span = span._parent
         return span
 
+    def _set_sampling_decision(self, priority, dm):
+        """Record the trace's sampling priority and decision maker (None removes it).
+
+        What the sampler calls: it writes the trace-level state directly, without
+        building a Context.
+        """
+        cdef _Trace trace = self._trace
+        cdef dict metrics
+        cdef dict meta
+        if trace is not None:
+            metrics = trace.metrics
+            meta = trace.meta
+        else:
+            ctx = self.context
+            metrics = (<Context>ctx)._metrics
+            meta = (<Context>ctx)._meta
+        metrics[SAMPLING_PRIORITY_KEY] = int(priority)
+        if dm is None:
+            meta.pop(DECISION_MAKER_KEY, None)
+        else:
+            meta[DECISION_MAKER_KEY] = dm
+
     def _sample_if_undecided(self):
         """Settle the sampling decision before it is propagated to another service."""
         if self._trace is not None:

@@ -39,6 +39,8 @@ _LIMIT_PSR = "_dd.limit_psr"
 _AGENT_PSR = "_dd.agent_psr"
 _DEFAULT_AGENT_KEY = "service:,env:"
 _DEFAULT_RATE_LIMIT = 100
+_MISSING = object()
+_AGENT_LOOKUP_MAX = 1000
 _RULE_KEYS = frozenset(("sample_rate", "service", "name", "resource", "tags", "provenance"))
 
 
@@ -138,7 +140,12 @@ def _build_rules(raw, source):
     return rules
 
 
-def _set_decision(ctx, priority, dm):
+def _set_decision(span, priority, dm):
+    setter = getattr(span, "_set_sampling_decision", None)
+    if setter is not None:
+        setter(priority, dm)
+        return
+    ctx = span.context
     ctx.sampling_priority = priority
     if dm is None:
         ctx._meta.pop(_DM, None)
@@ -194,7 +201,13 @@ class DatadogSampler:
             self.limiter = RateLimiter(_DEFAULT_RATE_LIMIT)
         # key "service:<s>,env:<e>" -> (rate, threshold); replaced whole, never mutated,
         # so the writer thread can update it while other threads sample.
-        self._agent_rates = None
+        # (rates, lookup): rates is "service:<s>,env:<e>" -> (rate, threshold) or None;
+        # lookup caches (service, env) -> entry so the key string is built once per pair.
+        self._agent = (None, {})
+
+    @property
+    def _agent_rates(self):
+        return self._agent[0]
 
     def update_rate_by_service_sample_rates(self, rate_by_service):
         """Take the agent's ``rate_by_service`` (``{"service:web,env:prod": 0.5, ...}``).
@@ -220,7 +233,9 @@ class DatadogSampler:
             rates[key] = (rate, sampling_threshold(rate))
         if bad:
             log.warning("agent sent invalid sample rates, ignored: %s", ", ".join(bad))
-        self._agent_rates = rates or None
+        # Rates and their lookup cache are replaced together, in one assignment, so a
+        # sampling thread never fills the new cache from the old rates.
+        self._agent = (rates or None, {})
 
     def sample(self, span):
         """Decide the fate of the trace whose local root is ``span``; return whether it is kept.
@@ -228,21 +243,19 @@ class DatadogSampler:
         Writes the priority and ``_dd.p.dm`` on the trace's context and the rate
         that decided (``_dd.rule_psr`` / ``_dd.limit_psr`` / ``_dd.agent_psr``) on ``span``.
         """
-        ctx = span.context
         rules = self._rules
-        agent_rates = self._agent_rates
+        agent_rates, lookup = self._agent
         if rules is None and agent_rates is None:
-            ctx.sampling_priority = AUTO_KEEP
-            ctx._meta[_DM] = "-0"
+            _set_decision(span, AUTO_KEEP, "-0")
             return True
         try:
-            return self._decide(span, ctx, rules, agent_rates)
+            return self._decide(span, rules, agent_rates, lookup)
         except Exception as e:
             report_internal_error(e, "sampling a trace")
-            _set_decision(ctx, AUTO_KEEP, "-0")
+            _set_decision(span, AUTO_KEEP, "-0")
             return True
 
-    def _decide(self, span, ctx, rules, agent_rates):
+    def _decide(self, span, rules, agent_rates, cache):
         service = span.service
         mapping = _config.service_mapping
         if mapping and service in mapping:
@@ -251,27 +264,32 @@ class DatadogSampler:
         if rules is not None:
             for rule in rules:
                 if rule._match(span, service):
-                    return self._apply_rule(span, ctx, rule)
+                    return self._apply_rule(span, rule)
         if agent_rates is not None:
             env = span._meta.get("env") or _config.env or ""
-            entry = agent_rates.get("service:%s,env:%s" % (service or "", env))
-            if entry is None:
-                entry = agent_rates.get(_DEFAULT_AGENT_KEY)
+            entry = cache.get((service, env), _MISSING)
+            if entry is _MISSING:
+                entry = agent_rates.get("service:%s,env:%s" % (service or "", env))
+                if entry is None:
+                    entry = agent_rates.get(_DEFAULT_AGENT_KEY)
+                if len(cache) >= _AGENT_LOOKUP_MAX:
+                    cache.clear()  # bounded, whatever the number of services
+                cache[(service, env)] = entry
             if entry is not None:
                 rate, threshold = entry
                 span._metrics[_AGENT_PSR] = rate
                 if keeps(span.trace_id, threshold):
-                    _set_decision(ctx, AUTO_KEEP, "-1")
+                    _set_decision(span, AUTO_KEEP, "-1")
                     return True
-                _set_decision(ctx, AUTO_REJECT, None)
+                _set_decision(span, AUTO_REJECT, None)
                 return False
-        _set_decision(ctx, AUTO_KEEP, "-0")
+        _set_decision(span, AUTO_KEEP, "-0")
         return True
 
-    def _apply_rule(self, span, ctx, rule):
+    def _apply_rule(self, span, rule):
         span._metrics[_RULE_PSR] = rule.sample_rate
         if not keeps(span.trace_id, rule._threshold):
-            _set_decision(ctx, USER_REJECT, None)
+            _set_decision(span, USER_REJECT, None)
             return False
         limiter = self.limiter
         if limiter.rate_limit < 0:
@@ -280,9 +298,9 @@ class DatadogSampler:
             allowed, rate = limiter.is_allowed_with_rate()
             span._metrics[_LIMIT_PSR] = rate
         if allowed:
-            _set_decision(ctx, USER_KEEP, "-3")
+            _set_decision(span, USER_KEEP, "-3")
             return True
-        _set_decision(ctx, USER_REJECT, None)
+        _set_decision(span, USER_REJECT, None)
         return False
 
     def __repr__(self):

@@ -628,3 +628,16 @@ def test_repr_mentions_rules_and_agent_rates():
     sampler.update_rate_by_service_sample_rates({"service:,env:": 0.25})
     text = repr(sampler)
     assert "service='web'" in text and "rate_limit=5" in text and "0.25" in text
+
+
+def test_agent_rate_lookup_cache_stays_bounded():
+    sampler = DatadogSampler()
+    tracer, writer = make_tracer(sampler)
+    sampler.update_rate_by_service_sample_rates({"service:svc-7,env:": 0.0, "service:,env:": 1.0})
+    for i in range(1500):
+        with tracer.trace("op", service="svc-%d" % i):
+            pass
+    spans = writer.pop()
+    assert len(sampler._agent[1]) <= 1000
+    by_service = {s.service: s.get_metric("_sampling_priority_v1") for s in spans}
+    assert by_service["svc-7"] == AUTO_REJECT and by_service["svc-8"] == AUTO_KEEP
