@@ -3,7 +3,8 @@
 Written in riot's vocabulary (``Venv`` trees with ``pys``, ``pkgs``, ``env`` and a
 ``command``) so the layout is familiar; ``scripts/matrix.py`` runs it without needing
 riot itself installed. Leaves inherit ``pys``, ``pkgs``, ``env`` and ``command`` from
-their parents.
+their parents. Integration suites run on CPython 3.11 against the oldest and the newest
+library versions they support.
 """
 try:
     from riot import Venv, latest  # noqa: F401
@@ -14,13 +15,51 @@ ALL_PYS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 INTEGRATION_PY = ["3.11"]
 
 venv = Venv(
-    pkgs={"pytest": latest, "hypothesis": latest, "gunicorn": latest},
+    pkgs={"pytest": latest, "hypothesis": latest},
     env={"DD_TRACE_STARTUP_LOGS": "false"},
     venvs=[
         Venv(
             name="core",
             pys=ALL_PYS,
-            command="pytest {cmdargs} tests/trace tests/propagation tests/internal tests/settings tests/commands",
+            pkgs={"gunicorn": latest, "requests": latest, "urllib3": latest},
+            command="pytest {cmdargs} tests/trace tests/propagation tests/internal tests/settings tests/utils",
+        ),
+        Venv(
+            name="framework",
+            pys=ALL_PYS,
+            pkgs={"requests": latest, "urllib3": latest, "packaging": latest},
+            command="pytest {cmdargs} tests/contrib/test_monkey.py tests/bootstrap tests/commands",
+        ),
+        Venv(
+            name="contrib-stdlib",
+            pys=ALL_PYS,
+            command="pytest {cmdargs} tests/contrib/httplib tests/contrib/futures tests/contrib/asyncio "
+            "tests/contrib/logging tests/contrib/sqlite3 tests/contrib/dbapi tests/contrib/trace_utils "
+            "tests/contrib/wsgi",
+        ),
+        Venv(
+            name="contrib-asgi",
+            pys=INTEGRATION_PY,
+            pkgs={"uvicorn": latest, "httpx": latest, "websockets": latest},
+            command="pytest {cmdargs} tests/contrib/asgi",
+        ),
+        Venv(
+            name="requests",
+            pys=INTEGRATION_PY,
+            command="pytest {cmdargs} tests/contrib/requests",
+            venvs=[
+                Venv(name="requests-oldest", pkgs={"requests": "==2.20.0", "urllib3": "<1.25"}),
+                Venv(name="requests-latest", pkgs={"requests": latest}),
+            ],
+        ),
+        Venv(
+            name="urllib3",
+            pys=INTEGRATION_PY,
+            command="pytest {cmdargs} tests/contrib/urllib3",
+            venvs=[
+                Venv(name="urllib3-1.26", pkgs={"urllib3": "==1.26.20", "requests": "==2.26.0"}),
+                Venv(name="urllib3-latest", pkgs={"urllib3": latest, "requests": latest}),
+            ],
         ),
     ],
 )
