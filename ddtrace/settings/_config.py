@@ -89,6 +89,9 @@ class Config:
     """
 
     def __init__(self, environ=None):
+        # Bumped by every assignment: the compiled core caches the settings it reads per
+        # trace and re-reads them only when this changes.
+        self.__dict__["_generation"] = 0
         self._environ = environ
         self._loaded = False
         self._lock = _thread.RLock()
@@ -97,6 +100,18 @@ class Config:
         self._origins = {}
         self._loaded_values = {}
         self._load_warnings = []
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        d[name] = value
+        d["_generation"] = d.get("_generation", 0) + 1
+
+    def __delattr__(self, name):
+        d = self.__dict__
+        if name not in d:
+            raise AttributeError(name)
+        del d[name]
+        d["_generation"] = d.get("_generation", 0) + 1
 
     def __getattr__(self, name):
         # Only called for attributes the instance does not have.

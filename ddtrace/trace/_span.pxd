@@ -15,6 +15,8 @@ cdef class Context:
 cdef class _Trace:
     cdef public dict meta
     cdef public dict metrics
+    cdef public int priority
+    cdef public str dm
     cdef public dict baggage
     cdef public str tid
     cdef public list finished
@@ -68,8 +70,16 @@ cdef class SpanAggregator:
     cdef public str runtime_id
     cdef public object pid
     cdef public object on_error
+    cdef object _cfg_gen
+    cdef object _c_enabled
+    cdef object _c_env
+    cdef object _c_version
+    cdef object _c_service
+    cdef object _c_mapping
+    cdef object _c_tags
     cdef public object context_provider
 
     cdef void _on_finish(self, _Trace trace)
     cdef void _flush(self, _Trace trace, list spans)
+    cdef void _refresh_config(self)
     cpdef sample(self, _Trace trace, Span span)

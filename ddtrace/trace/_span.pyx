@@ -44,6 +44,8 @@ cdef str MANUAL_KEEP_KEY = "manual.keep"
 cdef str MANUAL_DROP_KEY = "manual.drop"
 cdef int USER_REJECT = -1
 cdef int USER_KEEP = 2
+# _Trace.priority when no decision is recorded there.
+cdef int NO_PRIORITY = -128
 cdef object _UINT64 = 0xFFFFFFFFFFFFFFFF
 cdef object _INT64_MIN = -(2 ** 63)
 cdef object _INT64_MAX = 2 ** 63 - 1
@@ -259,7 +261,9 @@ cdef class _Trace:
     that every span's ``Context`` shares."""
 
     def __repr__(self):
-        return "_Trace(started=%d, finished=%d, meta=%r)" % (self.n_started, self.n_finished, self.meta)
+        return "_Trace(started=%d, finished=%d, priority=%r, meta=%r)" % (
+            self.n_started, self.n_finished, self.priority if self.metrics is None else None, self.meta
+        )
 
 
 cdef inline list _span_list():
@@ -274,8 +278,12 @@ cdef inline list _span_list():
 
 cdef inline _Trace _new_trace(SpanAggregator agg, object trace_id):
     cdef _Trace t = _Trace.__new__(_Trace)
-    t.meta = {}
-    t.metrics = {}
+    # Most traces only ever carry a sampling decision: it stays in C fields
+    # (priority, dm) and the dicts are made only when a Context needs them.
+    t.meta = None
+    t.metrics = None
+    t.priority = NO_PRIORITY
+    t.dm = None
     t.baggage = None
     t.tid = _tid_of(trace_id)
     t.finished = _span_list()
@@ -284,6 +292,35 @@ cdef inline _Trace _new_trace(SpanAggregator agg, object trace_id):
     t.n_finished = 0
     t.n_flushed = 0
     return t
+
+
+cdef inline void _trace_dicts(_Trace t):
+    """Switch ``t`` to keeping its state in the meta/metrics dicts Contexts share."""
+    if t.metrics is None:
+        t.metrics = {}
+        t.meta = {}
+        if t.priority != NO_PRIORITY:
+            t.metrics[SAMPLING_PRIORITY_KEY] = t.priority
+        if t.dm is not None:
+            t.meta[DECISION_MAKER_KEY] = t.dm
+
+
+cdef inline bint _has_decision(_Trace t):
+    if t.metrics is None:
+        return t.priority != NO_PRIORITY
+    return SAMPLING_PRIORITY_KEY in t.metrics
+
+
+cdef inline void _record_decision(_Trace t, int priority, str dm):
+    if t.metrics is None:
+        t.priority = priority
+        t.dm = dm
+    else:
+        t.metrics[SAMPLING_PRIORITY_KEY] = priority
+        if dm is None:
+            t.meta.pop(DECISION_MAKER_KEY, None)
+        else:
+            t.meta[DECISION_MAKER_KEY] = dm
 
 
 cdef inline Context _new_context(object trace_id, object span_id, dict meta, dict metrics, dict baggage):
@@ -329,6 +366,7 @@ cdef class SpanAggregator:
         self.pid = os.getpid()
         self.on_error = None
         self.context_provider = None
+        self._cfg_gen = None
 
     def _after_fork(self):
         self.runtime_id = _make_runtime_id()
@@ -361,7 +399,7 @@ cdef class SpanAggregator:
 
     cpdef sample(self, _Trace trace, Span span):
         """Make the sampling decision for ``trace`` (of which ``span`` is part) if none was made yet."""
-        if SAMPLING_PRIORITY_KEY in trace.metrics:
+        if _has_decision(trace):
             return
         sampler = self.sampler
         if sampler is None:
@@ -372,6 +410,20 @@ cdef class SpanAggregator:
             span = span._parent
         sampler.sample(span)
 
+    cdef void _refresh_config(self):
+        # Settings read for every trace chunk, re-read only when the config changed.
+        # The generation is read first: a change racing with the reads below leaves a
+        # newer generation behind, which makes the next flush read them again.
+        self._cfg_gen = _config._generation
+        self._c_enabled = _config._tracing_enabled
+        self._c_env = _config.env
+        self._c_version = _config.version
+        self._c_service = _config.service
+        self._c_mapping = _config.service_mapping
+        self._c_tags = _config.tags
+        if _config._generation is not self._cfg_gen:
+            self._cfg_gen = None  # loaded (or changed) while reading: read again next time
+
     cdef void _flush(self, _Trace trace, list spans):
         cdef Span span
         cdef Span top = None
@@ -381,9 +433,11 @@ cdef class SpanAggregator:
         if not spans:
             return
         try:
+            if _config._generation is not self._cfg_gen:
+                self._refresh_config()
             enabled = self.enabled
             if enabled is None:
-                enabled = _config._tracing_enabled
+                enabled = self._c_enabled
             if not enabled:
                 return
             # Trace-level tags go on the local root when it is in this chunk, else on the first span.
@@ -393,14 +447,14 @@ cdef class SpanAggregator:
                     break
             if top is None:
                 top = spans[0]
-            if SAMPLING_PRIORITY_KEY not in trace.metrics:
+            if not _has_decision(trace):
                 self.sample(trace, top)
-            env = self.env if self.env is not None else _config.env
-            version = self.version if self.version is not None else _config.version
-            service = self.service if self.service is not None else _config.service
-            mapping = self.service_mapping if self.service_mapping is not None else _config.service_mapping
-            gtags = self.global_tags if self.global_tags is not None else _config.tags
-            origin = trace.meta.get(ORIGIN_KEY)
+            env = self.env if self.env is not None else self._c_env
+            version = self.version if self.version is not None else self._c_version
+            service = self.service if self.service is not None else self._c_service
+            mapping = self.service_mapping if self.service_mapping is not None else self._c_mapping
+            gtags = self.global_tags if self.global_tags is not None else self._c_tags
+            origin = None if trace.meta is None else trace.meta.get(ORIGIN_KEY)
             for span in spans:
                 if mapping and span.service in mapping:
                     span.service = mapping[span.service]
@@ -418,8 +472,14 @@ cdef class SpanAggregator:
                     meta["version"] = version
                 if origin is not None:
                     meta[ORIGIN_KEY] = origin
-            top._metrics.update(trace.metrics)
-            top._meta.update(trace.meta)
+            if trace.metrics is None:
+                if trace.priority != NO_PRIORITY:
+                    top._metrics[SAMPLING_PRIORITY_KEY] = trace.priority
+                if trace.dm is not None:
+                    top._meta[DECISION_MAKER_KEY] = trace.dm
+            else:
+                top._metrics.update(trace.metrics)
+                top._meta.update(trace.meta)
             if trace.tid is not None:
                 top._meta[TRACE_ID_HIGH_KEY] = trace.tid
             top._meta["language"] = "python"
@@ -457,11 +517,7 @@ cdef object _SpanLink = None
 cdef inline void _set_priority(Span span, int priority, str dm):
     cdef _Trace trace = span._trace
     if trace is not None:
-        trace.metrics[SAMPLING_PRIORITY_KEY] = priority
-        if dm is None:
-            trace.meta.pop(DECISION_MAKER_KEY, None)
-        else:
-            trace.meta[DECISION_MAKER_KEY] = dm
+        _record_decision(trace, priority, dm)
     else:
         span._metrics[SAMPLING_PRIORITY_KEY] = priority
 
@@ -728,6 +784,7 @@ cdef class Span:
             if trace is None:
                 self._ctx_view = _new_context(self.trace_id, self.span_id, {}, {}, {})
             else:
+                _trace_dicts(trace)
                 if trace.baggage is None:
                     trace.baggage = {}
                 self._ctx_view = _new_context(self.trace_id, self.span_id, trace.meta, trace.metrics, trace.baggage)
@@ -750,8 +807,8 @@ cdef class Span:
         cdef dict metrics
         cdef dict meta
         if trace is not None:
-            metrics = trace.metrics
-            meta = trace.meta
+            _record_decision(trace, int(priority), dm)
+            return
         else:
             ctx = self.context
             metrics = (<Context>ctx)._metrics
@@ -820,6 +877,7 @@ cdef inline Span _start(
         span.service = service if service is not None else _config.service
         span._parent = None
         trace = _new_trace(agg, span.trace_id)
+        _trace_dicts(trace)
         trace.meta.update(remote._meta)
         trace.metrics.update(remote._metrics)
         if remote._baggage:
