@@ -468,8 +468,13 @@ cdef class SpanAggregator:
                             meta[k] = v
                 if env and "env" not in meta:
                     meta["env"] = env
-                if version and "version" not in meta and span.service == service:
-                    meta["version"] = version
+                if service:
+                    if span.service == service:
+                        if version and "version" not in meta:
+                            meta["version"] = version
+                    elif "_dd.base_service" not in meta:
+                        # Spans renamed away from DD_SERVICE (client spans) still say whose they are.
+                        meta["_dd.base_service"] = service
                 if origin is not None:
                     meta[ORIGIN_KEY] = origin
             if trace.metrics is None:

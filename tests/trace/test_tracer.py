@@ -261,6 +261,7 @@ def test_trace_level_tags(tracer, monkeypatch):
         assert s.get_tag("env") == "prod" and s.get_tag("team") == "core"
     assert r.get_tag("version") == "1.2.3"
     assert d.get_tag("version") is None  # client span on its own service
+    assert d.get_tag("_dd.base_service") == "web" and r.get_tag("_dd.base_service") is None
     assert d.get_tag("language") is None
 
 
