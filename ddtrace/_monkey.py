@@ -102,6 +102,18 @@ def _patch_module_of(name):
     return importlib.import_module("ddtrace.contrib.%s.patch" % name)
 
 
+def _version_of(patch_mod, module_name):
+    """The installed version of ``module_name`` as the integration reports it; an
+    integration covering several libraries takes the module name."""
+    get_version = getattr(patch_mod, "get_version", None)
+    if get_version is None:
+        return None
+    code = getattr(get_version, "__code__", None)
+    if code is not None and code.co_argcount >= 1:
+        return get_version(module_name)
+    return get_version()
+
+
 def _on_import(name):
     """The post-import hook for integration ``name``."""
 
@@ -111,7 +123,7 @@ def _on_import(name):
             try:
                 patch_mod = _patch_module_of(name)
                 supported = getattr(patch_mod, "SUPPORTED", None) or {}
-                version = patch_mod.get_version() if hasattr(patch_mod, "get_version") else None
+                version = _version_of(patch_mod, module.__name__)
                 spec = supported.get(module.__name__)
                 if spec is None and supported:
                     spec = next(iter(supported.values()))

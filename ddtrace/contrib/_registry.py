@@ -133,7 +133,7 @@ _ROWS = (
         versions="8.x - 26.x", category=_DB),
     Row("aiopg", ("aiopg",), versions="1.1 - 1.4", category=_DB),
     Row("psycopg", ("psycopg", "psycopg2"), ("psycopg", "psycopg2", "psycopg2-binary", "psycopg-binary"),
-        library="psycopg 3 and psycopg2", versions="psycopg2 2.8+, psycopg 3.x", category=_DB),
+        library="psycopg 3 and psycopg2", versions="psycopg2 2.8+, psycopg 3.x", category=_DB, implemented=True),
     Row("pynamodb", ("pynamodb",), library="PynamoDB", versions="5.x, 6.x", category=_DB),
     Row("pyodbc", ("pyodbc",), versions="4.x, 5.x", category=_DB),
     Row("redis", ("redis",), library="redis-py", versions="3.x - 8.x", category=_DB),
@@ -226,8 +226,11 @@ def supported_spec(name):
                 value = ast.literal_eval(node.value)
             except ValueError:
                 return ""
-            if isinstance(value, dict) and value:
+            if isinstance(value, dict) and len(value) == 1:
                 return str(next(iter(value.values())))
+            if isinstance(value, dict) and value:
+                # Several libraries (psycopg2 and psycopg 3): name each range.
+                return "; ".join("%s %s" % (mod, spec) for mod, spec in value.items())
             return ""
     return ""
 
