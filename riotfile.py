@@ -61,5 +61,16 @@ venv = Venv(
                 Venv(name="urllib3-latest", pkgs={"urllib3": latest, "requests": latest}),
             ],
         ),
+        Venv(
+            name="psycopg",
+            pys=INTEGRATION_PY,
+            command="pytest {cmdargs} tests/contrib/psycopg",
+            venvs=[
+                # The oldest releases with CPython 3.11 wheels (psycopg2 < 2.9.2 does not
+                # import on 3.11).
+                Venv(name="psycopg-oldest", pkgs={"psycopg2-binary": "==2.9.5", "psycopg[binary]": "==3.1.4"}),
+                Venv(name="psycopg-latest", pkgs={"psycopg2-binary": latest, "psycopg[binary]": latest}),
+            ],
+        ),
     ],
 )
