@@ -6,11 +6,12 @@ never block on the network and never raise.
 :class:`AgentWriter` is the writer every tracer uses by default. How it works:
 
 - ``write()`` (on the application's thread) only appends the span list to an
-  in-memory queue under a short lock. The queue is bounded in *spans*:
-  ``buffer_size // SPAN_SIZE_ESTIMATE`` of them (81,920 for the default 20 MiB), an
-  estimate of what fits in ``buffer_size`` bytes once encoded; counting spans keeps
-  ``write()`` free of any encoding work. A trace that does not fit is dropped and
-  counted; ``write()`` never waits.
+  in-memory queue (``ddtrace.internal._queue.TraceQueue``: C counters, no lock; the
+  tracer's aggregator pushes into it directly). The queue is bounded in *spans*:
+  ``buffer_size // SPAN_SIZE_ESTIMATE`` of them (20,480 for the default 20 MiB), an
+  estimate of the memory a queued span takes as Python objects (the span and its
+  tag dicts); counting spans keeps ``write()`` free of any encoding work. A trace
+  that does not fit is dropped and counted; ``write()`` never waits.
 - One daemon thread, started on the first ``write()`` (never at import or
   construction, and again lazily in a forked child), wakes every ``interval``
   seconds, or early when the queue passes an eighth of its capacity. It encodes the
@@ -115,8 +116,9 @@ class NullWriter(TraceWriter):
 
 # ---------------------------------------------------------------- AgentWriter
 
-#: Bytes one span is assumed to take once encoded; sizes the queue in spans.
-SPAN_SIZE_ESTIMATE = 256
+#: Bytes of memory one queued span is assumed to take (the Span and its tag dicts,
+#: measured at 0.5-1 KiB); sizes the queue in spans so ``buffer_size`` bounds memory.
+SPAN_SIZE_ESTIMATE = 1024
 #: Tries per payload (first attempt included) on connection errors and 5xx answers.
 MAX_SEND_ATTEMPTS = 3
 #: First retry delay in seconds; doubled each retry, with +-50% jitter.
