@@ -72,5 +72,42 @@ venv = Venv(
                 Venv(name="psycopg-latest", pkgs={"psycopg2-binary": latest, "psycopg[binary]": latest}),
             ],
         ),
+        Venv(
+            name="redis",
+            pys=INTEGRATION_PY,
+            command="pytest {cmdargs} tests/contrib/redis",
+            venvs=[
+                Venv(name="redis-oldest", pkgs={"redis": "==3.0.0"}),
+                Venv(name="redis-latest", pkgs={"redis": latest}),
+            ],
+        ),
+        Venv(
+            name="rediscluster",
+            pys=INTEGRATION_PY,
+            # redis-py-cluster 2.1 pins redis-py 3.x: a venv of its own.
+            pkgs={"redis-py-cluster": "==2.1.3", "redis": "==3.5.3"},
+            command="pytest {cmdargs} tests/contrib/rediscluster",
+        ),
+        Venv(
+            name="starlette",
+            pys=INTEGRATION_PY,
+            pkgs={"uvicorn": latest, "websockets": latest},
+            command="pytest {cmdargs} tests/contrib/starlette",
+            venvs=[
+                # Starlette 0.13's TestClient is built on requests.
+                Venv(name="starlette-oldest", pkgs={"starlette": "==0.13.0", "requests": latest}),
+                Venv(name="starlette-latest", pkgs={"starlette": latest, "httpx": latest}),
+            ],
+        ),
+        Venv(
+            name="fastapi",
+            pys=INTEGRATION_PY,
+            pkgs={"uvicorn": latest, "websockets": latest},
+            command="pytest {cmdargs} tests/contrib/fastapi",
+            venvs=[
+                Venv(name="fastapi-oldest", pkgs={"fastapi": "==0.100.0", "httpx": "==0.27.2", "anyio": "==3.7.1"}),
+                Venv(name="fastapi-latest", pkgs={"fastapi": latest, "httpx": latest}),
+            ],
+        ),
     ],
 )

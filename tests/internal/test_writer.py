@@ -550,9 +550,9 @@ def test_burst_with_a_tiny_buffer_is_bounded_and_counted(fake_agent, writers):
     release = threading.Event()
     agent = fake_agent(lambda r: (release.wait(HANG * 2), (200, {}))[1])
     try:
-        # 16 KiB -> at most 64 spans wait; the agent holds the first payload, so the
-        # rest of the burst can only be queued up to that bound or dropped.
-        w = writers(agent.url, buffer_size=1 << 14, interval=0.001, timeout=HANG * 2)
+        # 64 spans' worth of buffer -> at most 64 spans wait; the agent holds the first
+        # payload, so the rest of the burst can only be queued up to that bound or dropped.
+        w = writers(agent.url, buffer_size=writer_module.SPAN_SIZE_ESTIMATE * 64, interval=0.001, timeout=HANG * 2)
         t = tracer_with(w)
         total = 100_000
         biggest = 0

@@ -1,0 +1,76 @@
+"""patch / unpatch / double patch / import order of the rediscluster integration, each
+in a fresh interpreter."""
+import pytest
+
+pytest.importorskip("rediscluster")
+
+from tests.contrib.httplib.support import CHILD_PRELUDE  # noqa: E402
+from tests.contrib.httplib.support import SCENARIO_TRACED  # noqa: E402
+from tests.contrib.httplib.support import check  # noqa: E402
+from tests.contrib.httplib.support import lifecycle_program  # noqa: E402
+from tests.contrib.httplib.support import python_env  # noqa: E402
+from tests.contrib.httplib.support import run_python  # noqa: E402
+
+pytestmark = pytest.mark.subprocess
+
+EXERCISE = """
+import os
+c = rediscluster.RedisCluster(startup_nodes=[{"host": "127.0.0.1", "port": os.environ["TEST_CLUSTER_PORT"]}])
+c.get("{ddtrace-test:}lifecycle")
+c.pipeline().get("{ddtrace-test:}lifecycle").execute()
+print(len([s for s in spans() if s.service == "rediscluster"]))
+"""
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIO_TRACED))
+def test_lifecycle(scenario, redis_cluster):
+    code = lifecycle_program(scenario, "rediscluster", "rediscluster", "import rediscluster", EXERCISE)
+    env = python_env(TEST_CLUSTER_PORT=str(redis_cluster.startup_port))
+    assert check(run_python(code, env=env)).strip() == ("2" if SCENARIO_TRACED[scenario] else "0")
+
+
+def test_unpatch_restores_the_original_methods():
+    out = check(
+        run_python(
+            """
+import rediscluster.client, rediscluster.pipeline
+targets = [(rediscluster.client.RedisCluster, "execute_command"), (rediscluster.client.RedisCluster, "pipeline"),
+           (rediscluster.pipeline.ClusterPipeline, "execute")]
+originals = [cls.__dict__[name] for cls, name in targets]
+import ddtrace._monkey as m
+m.patch(rediscluster=True)
+assert all(cls.__dict__[name] is not orig for (cls, name), orig in zip(targets, originals))
+m.unpatch("rediscluster")
+print(all(cls.__dict__[name] is orig for (cls, name), orig in zip(targets, originals)))
+"""
+        )
+    )
+    assert out.strip() == "True"
+
+
+@pytest.mark.parametrize(
+    "env,expected",
+    [
+        ({}, "rediscluster|GET|GET {ddtrace-test:}env"),
+        ({"DD_REDISCLUSTER_SERVICE": "from-env"}, "from-env|GET|GET {ddtrace-test:}env"),
+        ({"DD_REDISCLUSTER_CMD_MAX_LENGTH": "5"}, "rediscluster|GET|GET {d..."),
+        ({"DD_REDIS_RESOURCE_ONLY_COMMAND": "no"}, "rediscluster|GET {ddtrace-test:}env|GET {ddtrace-test:}env"),
+        ({"DD_TRACE_REDISCLUSTER_ENABLED": "false"}, ""),
+    ],
+)
+def test_environment(env, expected, redis_cluster):
+    code = (
+        CHILD_PRELUDE
+        + """
+import os
+import ddtrace._monkey as m
+m.patch_all(redis=False)
+import rediscluster
+c = rediscluster.RedisCluster(startup_nodes=[{"host": "127.0.0.1", "port": os.environ["TEST_CLUSTER_PORT"]}])
+c.get("{ddtrace-test:}env")
+for s in spans():
+    print("%s|%s|%s" % (s.service, s.resource, s.get_tag("redis.raw_command")))
+"""
+    )
+    proc = run_python(code, env=python_env(TEST_CLUSTER_PORT=str(redis_cluster.startup_port), **env))
+    assert check(proc).strip() == expected
