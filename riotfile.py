@@ -109,5 +109,21 @@ venv = Venv(
                 Venv(name="fastapi-latest", pkgs={"fastapi": latest, "httpx": latest}),
             ],
         ),
+        Venv(
+            name="django",
+            pys=INTEGRATION_PY,
+            pkgs={"httpx": latest, "uvicorn": latest},
+            command="pytest {cmdargs} tests/contrib/django",
+            venvs=[
+                Venv(
+                    name="django-3.2",
+                    pkgs={"django": "==3.2.25", "djangorestframework": "==3.14.0", "psycopg2-binary": latest},
+                ),
+                Venv(
+                    name="django-5.2",
+                    pkgs={"django": "==5.2.19", "djangorestframework": "==3.18.3", "psycopg[binary]": latest},
+                ),
+            ],
+        ),
     ],
 )

@@ -75,6 +75,16 @@ SCENARIOS = {
     "encoder_v04": {"kind": "encoder", "version": "v0.4", "unit": "kspans/s", "min_ratio": 4.0},
     "encoder_v05": {"kind": "encoder", "version": "v0.5", "unit": "kspans/s", "min_ratio": 4.0},
     "rss_100k": {"kind": "rss", "script": "rss_100k.py", "unit": "MiB", "max_ratio": 0.25},
+    # Framework scenarios: µs added per request; "packages" (module: requirement) are
+    # installed into the PyPI venv when missing (ours must have them already).
+    "django_trivial": {"kind": "per_op", "script": "django_request.py", "args": ["--view", "trivial"],
+                       "packages": {"django": "django==5.2.*"}, "unit": "us/req", "max_ratio": 0.15},
+    "django_db": {"kind": "per_op", "script": "django_request.py", "args": ["--view", "db"],
+                  "packages": {"django": "django==5.2.*"}, "unit": "us/req", "max_ratio": 0.15},
+    "flask_trivial": {"kind": "per_op", "script": "flask_request.py", "args": ["--route", "trivial"],
+                      "packages": {"flask": "flask==3.1.*"}, "unit": "us/req", "max_ratio": 0.15},
+    "flask_sqlite": {"kind": "per_op", "script": "flask_request.py", "args": ["--route", "sqlite"],
+                     "packages": {"flask": "flask==3.1.*"}, "unit": "us/req", "max_ratio": 0.15},
 }
 
 # (full, quick) settings.
@@ -247,9 +257,24 @@ def spread(values):
 # ------------------------------------------------------------------ scenario kinds
 
 
+def ensure_packages(spec, pythons):
+    """Install the scenario's ``packages`` into the PyPI venv if it cannot import them."""
+    for module, requirement in spec.get("packages", {}).items():
+        for impl, python in pythons.items():
+            probe = subprocess.run([python, "-c", "import " + module], cwd=tempfile.gettempdir(), capture_output=True)
+            if probe.returncode == 0:
+                continue
+            if impl != "pypi":
+                raise SystemExit("%s cannot import %s: pip install %r there" % (python, module, requirement))
+            log("installing %s into %s ..." % (requirement, PYPI_VENV))
+            subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", requirement],
+                           cwd=tempfile.gettempdir(), check=True)
+
+
 def bench_per_op(name, spec, pythons, env, sink, quick):
     q = 1 if quick else 0
-    args = ["--seconds", str(PER_OP["seconds"][q]), "--warmup", str(PER_OP["warmup"][q])]
+    ensure_packages(spec, pythons)
+    args = ["--seconds", str(PER_OP["seconds"][q]), "--warmup", str(PER_OP["warmup"][q])] + spec.get("args", [])
     script = os.path.join(SCENARIO_DIR, spec["script"])
     samples = {impl: [] for impl in pythons}
     for rep in range(PER_OP["reps"][q]):

@@ -96,7 +96,7 @@ _ROWS = (
     Row("bottle", ("bottle",), versions="0.12-0.13", category=_WEB),
     Row("cherrypy", (), ("CherryPy",), default=False, kind=MIDDLEWARE, library="CherryPy", versions="18.x", category=_WEB,
         notes="Add ``ddtrace.contrib.cherrypy.TraceMiddleware`` to the application."),
-    Row("django", ("django",), ("Django",), library="Django", versions="3.2 LTS - 5.2", category=_WEB),
+    Row("django", ("django",), ("Django",), library="Django", versions="3.2 LTS - 5.2", category=_WEB, implemented=True),
     Row("djangorestframework", (), ("djangorestframework",), default=False, kind=MIDDLEWARE,
         library="Django REST framework", versions="3.x", category=_WEB, notes="Traced by the ``django`` integration."),
     Row("falcon", ("falcon",), versions="3.x, 4.x", category=_WEB),

@@ -1,6 +1,7 @@
 """Django REST framework views of the test project."""
 from rest_framework import serializers
 from rest_framework import viewsets
+from rest_framework.exceptions import APIException
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -52,3 +53,11 @@ class HelloView(APIView):
 
     def get(self, request):
         return Response({"hello": "world"})
+
+
+class ServerErrorView(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    def get(self, request):
+        raise APIException("the backend is down")

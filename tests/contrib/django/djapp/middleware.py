@@ -3,10 +3,15 @@ from django.http import HttpResponse
 from django.utils.deprecation import MiddlewareMixin
 
 
+MIDDLEWARE_ERROR = LookupError("raised by a middleware")
+
+
 class HooksMiddleware(MiddlewareMixin):
     def process_request(self, request):
         if request.path == "/short-circuit/":
             return HttpResponse("answered by middleware")
+        if request.path == "/mw-error/":
+            raise MIDDLEWARE_ERROR
         return None
 
     def process_view(self, request, view_func, view_args, view_kwargs):

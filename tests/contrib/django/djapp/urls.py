@@ -1,3 +1,4 @@
+import django
 from django.urls import include
 from django.urls import path
 from django.urls import re_path
@@ -19,8 +20,14 @@ urlpatterns = [
     path("stream/", views.stream),
     path("async/", views.async_view),
     path("async-error/", views.async_error),
+    path("db/", views.uses_db),
+    path("bad-sql/", views.bad_sql),
+    path("no-user/", views.no_user),
     path("nested/", include([path("inner/<str:name>/", views.named, name="named")])),
 ]
+
+if django.VERSION >= (4, 1):  # async handlers on class-based views
+    urlpatterns.append(path("async-class/", views.AsyncView.as_view()))
 
 if HAVE_DRF:
     from rest_framework import routers
@@ -35,4 +42,5 @@ if HAVE_DRF:
         path("api/missing/", api.MissingView.as_view()),
         path("api/forbidden/", api.ForbiddenView.as_view()),
         path("api/hello/", api.HelloView.as_view()),
+        path("api/server-error/", api.ServerErrorView.as_view()),
     ]

@@ -42,8 +42,12 @@ def cached(request):
     return HttpResponse(value)
 
 
+#: Raised by ``error``: tests check the client gets this very object.
+ERROR = RuntimeError("the view failed")
+
+
 def error(request):
-    raise RuntimeError("the view failed")
+    raise ERROR
 
 
 def not_found(request):
@@ -75,6 +79,29 @@ def stream(request):
         yield b"b"
 
     return StreamingHttpResponse(chunks())
+
+
+def uses_db(request):
+    with connections["default"].cursor() as cursor:
+        cursor.execute("select count(*) from djapp_book where id > %s", [0])
+        (count,) = cursor.fetchone()
+    return HttpResponse(str(count))
+
+
+def bad_sql(request):
+    with connections["default"].cursor() as cursor:
+        cursor.execute("select * from no_such_table")
+    return HttpResponse("unreachable")
+
+
+def no_user(request):
+    return HttpResponse("did not look at request.user")
+
+
+class AsyncView(View):
+    async def get(self, request):
+        await asyncio.sleep(0)
+        return HttpResponse("async class ok")
 
 
 async def async_view(request):
