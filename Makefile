@@ -16,7 +16,7 @@ test-core:
 $(DEV_VENV)/.stamp: pyproject.toml setup.py
 	$(PYTHON) -m venv $(DEV_VENV)
 	$(DEV_PY) -m pip install -q --upgrade pip "setuptools>=77" wheel "cython>=3.0.10,<4"
-	$(DEV_PY) -m pip install -q -e ".[test,docs]"
+	$(DEV_PY) -m pip install -q -e ".[test,docs,demo]"
 	touch $@
 
 dev: $(DEV_VENV)/.stamp

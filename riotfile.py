@@ -125,5 +125,33 @@ venv = Venv(
                 ),
             ],
         ),
+        Venv(
+            name="flask",
+            pys=INTEGRATION_PY,
+            command="pytest {cmdargs} tests/contrib/flask tests/contrib/jinja2",
+            venvs=[
+                # The oldest set that runs on CPython 3.11 (Flask < 1.0.3 and Werkzeug <= 0.15.0 do not).
+                Venv(
+                    name="flask-oldest",
+                    pkgs={
+                        "flask": "==1.0.3",
+                        "werkzeug": "==0.15.6",
+                        "jinja2": "==2.10.3",
+                        "markupsafe": "==1.1.1",
+                        "itsdangerous": "==0.24",
+                        "click": "==7.1.2",
+                        "requests": latest,
+                    },
+                ),
+                Venv(name="flask-latest", pkgs={"flask": latest, "asgiref": latest, "requests": latest}),
+            ],
+        ),
+        Venv(
+            # One trace across two services: requests client -> gunicorn/Flask -> PostgreSQL, Redis.
+            name="e2e",
+            pys=INTEGRATION_PY,
+            pkgs={"flask": latest, "gunicorn": latest, "psycopg2-binary": latest, "redis": latest, "requests": latest},
+            command="pytest {cmdargs} tests/e2e",
+        ),
     ],
 )

@@ -369,7 +369,7 @@ def test_render_rst():
     for row in _registry.rows():
         assert row.name in text
     assert ":doc:`requests <integrations/requests>`" in text
-    assert "``flask``" in text  # not written yet: no page to link to
+    assert "``tornado``" in text  # not written yet: no page to link to
 
 
 def test_render_integration_pages(tmp_path):
@@ -437,13 +437,13 @@ def test_public_patch_functions():
 def test_unknown_and_missing_integrations_warn_explicitly_only():
     code = """
         import ddtrace._monkey as m
-        m.patch(not_an_integration=True, flask=True, pylons=True, asgi=True)
+        m.patch(not_an_integration=True, tornado=True, pylons=True, asgi=True)
         print("done")
     """
     proc = run_python(code)
     assert check(proc).strip() == "done"
     assert "unknown integration 'not_an_integration'" in proc.stderr
-    assert "flask is not available in this release" in proc.stderr
+    assert "tornado is not available in this release" in proc.stderr
     assert "pylons is not supported" in proc.stderr
     assert "asgi is not enabled by patching" in proc.stderr
 
