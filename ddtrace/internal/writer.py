@@ -14,7 +14,8 @@ never block on the network and never raise.
   that does not fit is dropped and counted; ``write()`` never waits.
 - One daemon thread, started on the first ``write()`` (never at import or
   construction, and again lazily in a forked child), wakes every ``interval``
-  seconds, or early when the queue passes an eighth of its capacity. It encodes the
+  seconds, or early when the queue passes half its capacity (each payload has a fixed
+  cost, so fewer, fuller payloads are cheaper for the application). It encodes the
   queued traces into payloads of at most ``max_payload_size`` bytes and ``PUT``\\ s
   them to the agent. Encoding happens there, off the request path.
 - Failures never reach the application: connection errors and 5xx answers are
@@ -253,7 +254,7 @@ class AgentWriter(TraceWriter):
         self._extra_headers = dict(headers)
         self._on_rate_by_service = on_rate_by_service
         self._max_queued_spans = max(1, self._buffer_size // SPAN_SIZE_ESTIMATE)
-        self._wake_spans = max(1, self._max_queued_spans // 8)
+        self._wake_spans = max(1, self._max_queued_spans // 2)
         # One queue for the writer's whole life: the tracer's aggregator pushes into it
         # directly (a C call, no lock), so a forked child resets it rather than replacing it.
         self._trace_queue = TraceQueue(self._max_queued_spans, self._wake_spans)
