@@ -4,6 +4,7 @@ from ddtrace.internal.logger import get_logger
 log = get_logger(__name__)
 
 _PIN_ATTR = "_datadog_pin"
+_global_tracer = None
 
 
 class Pin:
@@ -26,11 +27,14 @@ class Pin:
 
     @property
     def tracer(self):
-        if self._tracer is None:
+        global _global_tracer
+        if self._tracer is not None:
+            return self._tracer
+        if _global_tracer is None:  # imported on first use: ddtrace.trace imports this module
             from ddtrace.trace import tracer
 
-            return tracer
-        return self._tracer
+            _global_tracer = tracer
+        return _global_tracer
 
     @tracer.setter
     def tracer(self, value):
