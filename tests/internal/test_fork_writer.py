@@ -136,18 +136,24 @@ def test_fork_while_another_thread_holds_the_writer_locks(agent_session):
     assert set(roots(agent_session.wait_for_traces(2))) == {"parent", "child"}
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="libc fork via ctypes")
-def test_fork_that_skips_the_at_fork_hooks(agent_session):
-    """A C-level fork (no Python at-fork hooks, like some servers do) still recovers."""
-    import ctypes
+C_FORK_PROGRAM = """
+import ctypes, os, sys
+from ddtrace.internal import writer as writer_module
+from ddtrace.internal.writer import AgentWriter
+from ddtrace.trace import Tracer
 
-    libc_fork = ctypes.CDLL(None, use_errno=True).fork
-    tracer = agent_session.tracer(interval=3600, buffer_size=16 * 256)  # wakes at 2 queued spans
-    writer = tracer._writer
-    with tracer.trace("parent"):
-        pass
+libc_fork = ctypes.CDLL(None, use_errno=True).fork
+tracer = Tracer()
+# Wakes at 2 queued spans.
+writer = AgentWriter(interval=3600, buffer_size=writer_module.SPAN_SIZE_ESTIMATE * 4)
+tracer.configure(writer=writer)
+with tracer.trace("parent"):
+    pass
 
-    def child():
+pid = libc_fork()
+if pid == 0:
+    code = 1
+    try:
         # "gone" joins the inherited "parent" in the queue, reaches the wake-up
         # threshold, and that is where the fork is noticed: the queue, which cannot tell
         # the parent's traces from the child's, starts afresh.
@@ -155,17 +161,27 @@ def test_fork_that_skips_the_at_fork_hooks(agent_session):
             with tracer.trace(name):
                 pass
         tracer.flush()
-        return writer.stats()["sent_traces"] == 3
+        code = 0 if writer.stats()["sent_traces"] == 3 else 3
+    finally:
+        os._exit(code)
+_, status = os.waitpid(pid, 0)
+tracer.flush()
+sys.exit(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8)
+"""
 
-    pid = libc_fork()
-    if pid == 0:
-        code = 1
-        try:
-            code = 0 if child() else 1
-        finally:
-            os._exit(code)
-    assert wait_child(pid) == 0
-    tracer.flush()
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="libc fork via ctypes")
+def test_fork_that_skips_the_at_fork_hooks(agent_session):
+    """A C-level fork (no Python at-fork hooks, like some servers do) still recovers.
+
+    Run in a fresh interpreter: a raw fork copies every lock another thread holds at
+    that moment, and this test process has many threads (earlier tests' writers...).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "_DD_"))}
+    env.update(agent_session.env())
+    env["PYTHONPATH"] = ROOT
+    proc = subprocess.run([sys.executable, "-c", C_FORK_PROGRAM], env=env, capture_output=True, text=True, timeout=HANG * 2)
+    assert proc.returncode == 0, proc.stderr
     assert sorted(roots(agent_session.wait_for_traces(4))) == ["kept1", "kept2", "kept3", "parent"]
 
 
