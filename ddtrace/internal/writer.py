@@ -18,6 +18,9 @@ never block on the network and never raise.
   cost, so fewer, fuller payloads are cheaper for the application). It encodes the
   queued traces into payloads of at most ``max_payload_size`` bytes and ``PUT``\\ s
   them to the agent. Encoding happens there, off the request path.
+- While the agent cannot be reached, the queue shrinks to 1/``OUTAGE_QUEUE_DIVISOR``
+  of its size (it could only fill up with traces bound to be dropped), and grows
+  back with the first payload the agent accepts.
 - Failures never reach the application: connection errors and 5xx answers are
   retried (``MAX_SEND_ATTEMPTS`` tries, exponential backoff with jitter), other 4xx
   answers drop the payload at once; ``404``/``415`` on ``v0.5`` switch this writer
@@ -116,6 +119,9 @@ class NullWriter(TraceWriter):
 
 
 # ---------------------------------------------------------------- AgentWriter
+
+#: While the agent is unreachable the queue holds this fraction of its spans.
+OUTAGE_QUEUE_DIVISOR = 32
 
 #: Bytes of memory one queued span is assumed to take (the Span and its tag dicts,
 #: measured at 0.5-1 KiB); sizes the queue in spans so ``buffer_size`` bounds memory.
@@ -477,6 +483,7 @@ class AgentWriter(TraceWriter):
         if payload is None or not count:
             return
         outcome = self._send(payload, count, enc.content_type, deadline)
+        self._set_outage(outcome == DROP_SEND_FAILED)
         if outcome == _SENT:
             with self._lock:
                 self._sent_traces += count
@@ -490,6 +497,19 @@ class AgentWriter(TraceWriter):
                 self._send_traces(batch, deadline)
         else:
             self._drop(outcome, n_traces, n_spans)
+
+    def _set_outage(self, failing):
+        """While the agent is unreachable nothing queued can be sent: hold only a
+        sliver of the queue (everything else is dropped and counted at once), so an
+        agent outage costs the application little memory; full size again as soon as
+        a payload goes through."""
+        queue = self._trace_queue
+        if failing:
+            queue.max_spans = max(1, self._max_queued_spans // OUTAGE_QUEUE_DIVISOR)
+            queue.wake_spans = max(1, queue.max_spans // 2)
+        elif queue.max_spans != self._max_queued_spans:
+            queue.max_spans = self._max_queued_spans
+            queue.wake_spans = self._wake_spans
 
     def _send(self, payload, count, content_type, deadline):
         """PUT one payload, retrying as needed. Returns ``_SENT``, ``_FALL_BACK`` or a drop reason."""

@@ -666,3 +666,21 @@ def test_exit_flush_gives_up_on_a_send_in_progress(fake_agent, monkeypatch):
     finally:
         release.set()
         w.stop(timeout=HANG)
+
+
+def test_agent_outage_shrinks_the_queue_until_a_payload_goes_through(fake_agent, writers):
+    failing = [True]
+    agent = fake_agent(lambda r: (500, {}) if failing[0] else (200, {}))
+    w = writers(agent.url, interval=3600)
+    t = tracer_with(w)
+    full = w._trace_queue.max_spans
+    assert full == w._max_queued_spans
+    make_trace(t, "during-outage")
+    t.flush()
+    assert w._trace_queue.max_spans == max(1, full // writer_module.OUTAGE_QUEUE_DIVISOR)
+    assert w.stats()["dropped_traces"] == {"send_failed": 1}
+    failing[0] = False
+    make_trace(t, "after-outage")
+    t.flush()
+    assert w._trace_queue.max_spans == full and w._trace_queue.wake_spans == w._wake_spans
+    assert w.stats()["sent_traces"] == 1
