@@ -12,7 +12,10 @@ def test_futures(patched):
         with tracer.trace("work", resource="item-%d" % i):
             pass
 
+    # Each item waits for the previous one: the snapshot orders siblings by start time,
+    # which concurrent workers would make a matter of chance. (Concurrency itself is
+    # covered by test_futures.py.)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         with tracer.trace("batch", service="worker"):
-            for f in [pool.submit(work, i) for i in range(3)]:
-                f.result()
+            for i in range(3):
+                pool.submit(work, i).result()
