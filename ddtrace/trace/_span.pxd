@@ -24,7 +24,6 @@ cdef class _Trace:
     cdef public SpanAggregator agg
     cdef public Py_ssize_t n_started
     cdef public Py_ssize_t n_finished
-    cdef public Py_ssize_t n_flushed
 
 
 cdef class Span:
@@ -69,7 +68,6 @@ cdef class SpanAggregator:
     cdef public dict service_mapping
     cdef public str runtime_id
     cdef public object pid
-    cdef public object on_error
     cdef object _cfg_gen
     cdef object _c_enabled
     cdef object _c_env

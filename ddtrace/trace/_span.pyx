@@ -290,7 +290,6 @@ cdef inline _Trace _new_trace(SpanAggregator agg, object trace_id):
     t.agg = agg
     t.n_started = 0
     t.n_finished = 0
-    t.n_flushed = 0
     return t
 
 
@@ -364,7 +363,6 @@ cdef class SpanAggregator:
         self.service_mapping = None  # None: config.service_mapping
         self.runtime_id = _make_runtime_id()
         self.pid = os.getpid()
-        self.on_error = None
         self.context_provider = None
         self._cfg_gen = None
 
@@ -386,15 +384,12 @@ cdef class SpanAggregator:
 
     cdef void _on_finish(self, _Trace trace):
         cdef list chunk
-        if trace.n_finished >= trace.n_started:
+        # The whole trace is done, or enough of it waits for a partial flush.
+        if trace.n_finished >= trace.n_started or (
+            self.partial_flush_enabled and len(trace.finished) >= self.partial_flush_min_spans
+        ):
             chunk = trace.finished
             trace.finished = _span_list()
-            trace.n_flushed += len(chunk)
-            self._flush(trace, chunk)
-        elif self.partial_flush_enabled and len(trace.finished) >= self.partial_flush_min_spans:
-            chunk = trace.finished
-            trace.finished = _span_list()
-            trace.n_flushed += len(chunk)
             self._flush(trace, chunk)
 
     cpdef sample(self, _Trace trace, Span span):
