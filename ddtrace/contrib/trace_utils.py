@@ -113,6 +113,8 @@ def obfuscate_query_string(query):
 
 def strip_userinfo(url):
     """``url`` without ``user:password@`` in its authority part."""
+    if "@" not in url:
+        return url
     scheme_end = url.find("://")
     start = scheme_end + 3 if scheme_end >= 0 else (2 if url.startswith("//") else -1)
     if start < 0:
@@ -266,21 +268,55 @@ def set_http_meta(
     raised: an error while tagging is reported and the span is left as it is.
     """
     try:
-        _set_http_meta(
-            span,
-            integration_config,
-            method,
-            url,
-            target_host,
-            server_address,
-            status_code,
-            status_msg,
-            query,
-            request_headers,
-            response_headers,
-            retries_remain,
-            route,
-        )
+        server = None  # decided on first need: the cheap tags do not depend on it
+        if method is not None:
+            span._set_tag_str(_http.METHOD, method if type(method) is str else _as_str(method))
+        if url is not None:
+            url = url if type(url) is str else _as_str(url)
+            if query and "?" not in url:
+                url = "%s?%s" % (url, _as_str(query))
+            # Whether to keep the query string matters only when there is one.
+            keep_query = True
+            if "?" in url:
+                server = _is_server(span)
+                keep_query = _tag_query_string(integration_config, server)
+            span._set_tag_str(_http.URL, sanitize_url(url, keep_query))
+        if target_host is not None:
+            span._set_tag_str(_net.TARGET_HOST, _as_str(target_host))
+        if server_address is not None:
+            span._set_tag_str(_net.SERVER_ADDRESS, _as_str(server_address))
+        if route is not None:
+            span._set_tag_str(_http.ROUTE, _as_str(route))
+        if status_code is not None:
+            code = parse_status_code(status_code)
+            if code is None:
+                log.debug("span %r: HTTP status %r is not a number; not recorded", span.name, status_code)
+            else:
+                span._set_tag_str(_http.STATUS_CODE, str(code))
+                if server is None:
+                    server = _is_server(span)
+                errors = config._http_server_error_statuses if server else config._http_client_error_statuses
+                if code in errors:
+                    span.error = 1
+        if status_msg is not None:
+            span._set_tag_str(_http.STATUS_MSG, _as_str(status_msg))
+        if retries_remain is not None:
+            span.set_metric(_http.RETRIES_REMAIN, int(retries_remain))
+
+        if request_headers is not None or response_headers is not None:
+            header_tags = _integration_header_tags(integration_config)
+            if request_headers is not None:
+                if server is None:
+                    server = _is_server(span)
+                if server:
+                    request_headers = _materialize(request_headers)
+                    user_agent = _find_header(request_headers, "user-agent")
+                    if user_agent:
+                        span._set_tag_str(_http.USER_AGENT, user_agent)
+                if header_tags:
+                    _set_header_tags(span, request_headers, header_tags, _http.REQUEST_HEADERS)
+            if response_headers is not None and header_tags:
+                _set_header_tags(span, response_headers, header_tags, _http.RESPONSE_HEADERS)
     except Exception as e:
         report_internal_error(e, "tagging an HTTP span")
 
@@ -294,67 +330,6 @@ def _tag_query_string(integration_config, server):
     if getter is not None:
         return getter(server)
     return config._http_server_tag_query_string if server else config._http_client_tag_query_string
-
-
-def _set_http_meta(
-    span,
-    integration_config,
-    method,
-    url,
-    target_host,
-    server_address,
-    status_code,
-    status_msg,
-    query,
-    request_headers,
-    response_headers,
-    retries_remain,
-    route,
-):
-    server = _is_server(span)
-    if method is not None:
-        span._set_tag_str(_http.METHOD, _as_str(method))
-    if url is not None:
-        keep_query = _tag_query_string(integration_config, server)
-        url = _as_str(url)
-        if query and "?" not in url:
-            url = "%s?%s" % (url, _as_str(query))
-        span._set_tag_str(_http.URL, sanitize_url(url, keep_query))
-    if target_host is not None:
-        span._set_tag_str(_net.TARGET_HOST, _as_str(target_host))
-    if server_address is not None:
-        span._set_tag_str(_net.SERVER_ADDRESS, _as_str(server_address))
-    if route is not None:
-        span._set_tag_str(_http.ROUTE, _as_str(route))
-    if status_code is not None:
-        code = parse_status_code(status_code)
-        if code is None:
-            log.debug("span %r: HTTP status %r is not a number; not recorded", span.name, status_code)
-        else:
-            span._set_tag_str(_http.STATUS_CODE, str(code))
-            errors = config._http_server_error_statuses if server else config._http_client_error_statuses
-            if code in errors:
-                span.error = 1
-    if status_msg is not None:
-        span._set_tag_str(_http.STATUS_MSG, _as_str(status_msg))
-    if retries_remain is not None:
-        span.set_metric(_http.RETRIES_REMAIN, int(retries_remain))
-
-    header_tags = None
-    if request_headers is not None:
-        if server:
-            request_headers = _materialize(request_headers)
-            user_agent = _find_header(request_headers, "user-agent")
-            if user_agent:
-                span._set_tag_str(_http.USER_AGENT, user_agent)
-        header_tags = _integration_header_tags(integration_config)
-        if header_tags:
-            _set_header_tags(span, request_headers, header_tags, _http.REQUEST_HEADERS)
-    if response_headers is not None:
-        if header_tags is None:
-            header_tags = _integration_header_tags(integration_config)
-        if header_tags:
-            _set_header_tags(span, response_headers, header_tags, _http.RESPONSE_HEADERS)
 
 
 def _materialize(headers):
@@ -386,6 +361,10 @@ def parse_status_code(status):
     or None when it is not one."""
     if isinstance(status, int) and not isinstance(status, bool):
         return status
+    if type(status) is str and (len(status) == 3 or status[3:4] == " "):
+        head = status[:3]
+        if head.isascii() and head.isdigit():
+            return int(head)  # the usual WSGI status line, "200 OK"
     try:
         text = _as_str(status).strip()
         digits = text.split(None, 1)[0] if text else ""

@@ -36,6 +36,7 @@ from ddtrace.ext import COMPONENT
 from ddtrace.ext import SPAN_KIND
 from ddtrace.ext import SpanKind
 from ddtrace.ext import SpanTypes
+from ddtrace.ext import http as _http
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.propagation._utils import HEADER_NAMES
 from ddtrace.trace._span import _active
@@ -43,6 +44,7 @@ from ddtrace.trace.provider import DefaultContextProvider
 from ddtrace.settings import config
 
 _COMPONENT = "flask"
+_HTTP_ROUTE = _http.ROUTE
 _MISSING = object()
 _DEFAULT_PROVIDER = DefaultContextProvider()
 
@@ -77,6 +79,8 @@ _in_blueprint = ContextVar("ddtrace_flask_blueprint_setup", default=False)
 
 # Set by _patch: werkzeug's NotFound, a routing miss, is not an error of dispatch_request.
 _NotFound = ()
+# Set by _patch: Flask's ContextVar of the current request context (Flask >= 2.2), if any.
+_REQUEST_CTX = None
 
 
 def get_version():
@@ -109,10 +113,12 @@ def _owner(classes, attr):
 
 
 def _patch(module):
-    global _NotFound
+    global _NotFound, _REQUEST_CTX
     from werkzeug.exceptions import NotFound
 
     _NotFound = NotFound
+    cv = getattr(sys.modules.get("flask.globals"), "_cv_request", None)
+    _REQUEST_CTX = cv if isinstance(cv, ContextVar) else None
     app_classes = (module.Flask,)
     all_classes = (module.Flask, module.Blueprint)
     done = set()
@@ -224,7 +230,7 @@ class _Request:
         span = self.span
         app_span = self.app_span
         cfg = integration.config
-        trace_utils.set_http_meta(span, cfg, route=route)
+        span._set_tag_str(_HTTP_ROUTE, route)
         span.resource = app_span.resource = "%s %s" % (self.method, route)
         span._set_tag_str("flask.url_rule", route)
         app_span._set_tag_str("flask.url_rule", route)
@@ -312,6 +318,11 @@ class _Request:
 
 def _flask_request():
     """Flask's current request object, or None outside a request context."""
+    cv = _REQUEST_CTX
+    if cv is not None:
+        # Flask >= 2.2: the request context's own ContextVar, without LocalProxy's detour.
+        ctx = cv.get(None)
+        return None if ctx is None else ctx.request
     try:
         return flask.request._get_current_object()
     except RuntimeError:

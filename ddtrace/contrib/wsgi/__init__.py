@@ -55,10 +55,14 @@ class _EnvironHeaders:
 
     @staticmethod
     def _key(name):
-        key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            return key
-        return "HTTP_" + key
+        key = _ENVIRON_KEYS.get(name)
+        if key is None:
+            key = name.upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                key = "HTTP_" + key
+            if len(_ENVIRON_KEYS) < 256:  # header names asked for are few; stay bounded anyway
+                _ENVIRON_KEYS[name] = key
+        return key
 
     def get(self, name, default=None):
         return self.environ.get(self._key(name), default)
@@ -73,12 +77,30 @@ class _EnvironHeaders:
                 yield key.replace("_", "-").lower(), value
 
 
+#: ``{header name: environ key}`` for the names looked up so far.
+_ENVIRON_KEYS = {}
+
+_PATH_SAFE = "/;=,:@!$&'()*+~"
+# Characters quote() leaves alone in a path: most paths are made of these only.
+_PATH_UNQUOTED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-" + _PATH_SAFE
+
+
 def _request_path(environ):
+    script = environ.get("SCRIPT_NAME") or ""
+    path = environ.get("PATH_INFO") or ""
+    if type(script) is not str or type(path) is not str:
+        script, path = str(script), str(path)
+    if script:
+        path = script + path
+    if not path:
+        return "/"
+    # rstrip leaves nothing when every character is one quote() keeps as it is.
+    if not path.rstrip(_PATH_UNQUOTED):
+        return path
     from urllib.parse import quote
 
-    path = str(environ.get("SCRIPT_NAME") or "") + str(environ.get("PATH_INFO") or "")
     # PEP 3333 hands the path over as latin-1-decoded bytes: quote those bytes back.
-    return quote(path, safe="/;=,:@!$&'()*+~", encoding="latin-1") or "/"
+    return quote(path, safe=_PATH_SAFE, encoding="latin-1") or "/"
 
 
 def _request_url(environ, path):

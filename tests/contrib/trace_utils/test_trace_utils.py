@@ -217,7 +217,21 @@ def test_status_does_not_clear_an_error(int_config):
 
 @pytest.mark.parametrize(
     "status, expected",
-    [("404", 404), ("404 Not Found", 404), (b"201", 201), (" 200 ", 200), ("OK", None), ("", None), (None, None)],
+    [
+        ("404", 404),
+        ("404 Not Found", 404),
+        ("200 OK", 200),
+        ("2000", 2000),
+        ("200x", None),
+        ("\u00b200 OK", None),
+        (b"201", 201),
+        (" 200 ", 200),
+        ("OK", None),
+        ("", None),
+        (None, None),
+        (503, 503),
+        (True, None),
+    ],
 )
 def test_parse_status_code(status, expected):
     assert trace_utils.parse_status_code(status) == expected

@@ -107,6 +107,23 @@ def test_script_name_and_quoting(tracer):
     assert req.get_tag("http.url") == "http://h/app/caf%C3%A9%20x"
 
 
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/a-b_c.d~e/f;g=h,i:j@k!l$m&n'o(p)q*r+s", "/a-b_c.d~e/f;g=h,i:j@k!l$m&n'o(p)q*r+s"),
+        ("/100%", "/100%25"),
+        ("/a\tb", "/a%09b"),
+        ("", "/"),
+    ],
+)
+def test_path_quoting(tracer, path, expected):
+    # Paths made only of characters quote() keeps are used as they are; others are quoted.
+    mw = DDWSGIMiddleware(hello_app, tracer=tracer)
+    env = environ_for(path, HTTP_HOST="h")
+    call(mw, env)
+    assert by_name(tracer.pop())["wsgi.request"].get_tag("http.url") == "http://h" + expected
+
+
 @pytest.mark.parametrize("status, error", [("404 Not Found", 0), ("500 Internal Server Error", 1), ("503 Busy", 1)])
 def test_status_codes(tracer, status, error):
     def app(environ, start_response):
