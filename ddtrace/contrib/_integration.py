@@ -339,7 +339,10 @@ class Integration:
         if _suppressed.get():
             return False
         try:
-            if not self.config.get("enabled", True):
+            cfg = self._config
+            if cfg is None:
+                cfg = self.config
+            if not cfg.get("enabled", True):
                 return False
             t = pin._tracer if pin is not None and pin._tracer is not None else _global_tracer
             return t.enabled

@@ -78,6 +78,7 @@ class IntegrationConfig:
             if origins[key] == "env":
                 d[key] = value
                 self._set_by[key] = ("env", value)
+        self._changed()
 
     def _set_defaults(self, defaults, merge=True):
         """Apply an integration's defaults under what the environment (and, with
@@ -92,6 +93,7 @@ class IntegrationConfig:
                 value = type(value)(value)
             d[key] = value
             self._set_by[key] = ("default", value)
+        self._changed()
 
     # -- mapping interface
 
@@ -104,11 +106,37 @@ class IntegrationConfig:
     def __getitem__(self, key):
         return self.__dict__.get(key)
 
+    # Every change bumps the global config's generation: integrations cache what they
+    # derive from their settings (a database span's service, say) against it.
+
+    def _changed(self):
+        d = self._global.__dict__
+        d["_generation"] = d.get("_generation", 0) + 1
+
+    def __setattr__(self, name, value):
+        if name in IntegrationConfig.__slots__:
+            object.__setattr__(self, name, value)
+            return
+        self.__dict__[name] = value
+        self._changed()
+
+    def __delattr__(self, name):
+        if name in IntegrationConfig.__slots__:
+            object.__delattr__(self, name)
+            return
+        try:
+            del self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        self._changed()
+
     def __setitem__(self, key, value):
         self.__dict__[key] = value
+        self._changed()
 
     def __delitem__(self, key):
         del self.__dict__[key]
+        self._changed()
 
     def __contains__(self, key):
         return key in self.__dict__
@@ -135,6 +163,7 @@ class IntegrationConfig:
     def update(self, *args, **kwargs):
         """Set several settings at once, like ``dict.update``."""
         self.__dict__.update(*args, **kwargs)
+        self._changed()
 
     def __repr__(self):
         return "IntegrationConfig(%r, %r)" % (self._name, dict(self.__dict__))

@@ -162,3 +162,31 @@ def test_integration_config_before_global_load_reads_the_same_environment():
     ic = c._add("flask", {})
     assert ic.service == "web"
     assert c.service == "main"
+
+
+def test_every_change_bumps_the_global_generation(load):
+    # Integrations cache what they derive from their settings against this counter.
+    c = load({})
+    ic = c._add("redis", {})
+    seen = [c._generation]
+
+    def changed():
+        seen.append(c._generation)
+        return seen[-1] != seen[-2]
+
+    ic.service = "a"
+    assert changed()
+    ic["service"] = "b"
+    assert changed()
+    ic.update(split_by_domain=True)
+    assert changed()
+    del ic["service"]
+    assert changed()
+    ic.extra = 1
+    del ic.extra
+    assert changed()
+    with pytest.raises(AttributeError):
+        del ic.extra
+    assert ic.service is None and ic.split_by_domain is True
+    ic.get("split_by_domain")
+    assert not changed()

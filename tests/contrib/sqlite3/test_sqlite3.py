@@ -117,6 +117,19 @@ def test_service_from_config(patched, conn, monkeypatch):
     assert patched.pop()[0].service == "my-sqlite"
 
 
+def test_service_setting_changed_between_queries(patched, conn, monkeypatch):
+    # The fallback service is resolved once per settings change: a change must show.
+    conn.execute("select 1")
+    assert patched.pop()[0].service == "sqlite"
+    monkeypatch.setattr(config.sqlite, "service", "renamed")
+    conn.execute("select 1")
+    assert patched.pop()[0].service == "renamed"
+    monkeypatch.setitem(config.sqlite3, "service", "by-integration")
+    monkeypatch.delattr(config.sqlite, "service")
+    conn.execute("select 1")
+    assert patched.pop()[0].service == "by-integration"
+
+
 def test_service_from_sqlite3_config(patched, conn, monkeypatch):
     monkeypatch.setitem(config.sqlite3, "service", "from-sqlite3")
     conn.execute("select 1")
