@@ -23,6 +23,11 @@ log = get_logger(__name__)
 _lock = threading.RLock()
 #: integration name -> the hook registered for it (so asking twice registers once)
 _hooks = {}
+#: integration name -> hook of its patch module (see _on_patch_module_import)
+_resume_hooks = {}
+#: integration name -> library module imported while its patch module was still
+#: executing (that import came from the patch module itself): patched when it is done
+_deferred = {}
 #: integration name -> whether the user named it (warn rather than debug on problems)
 _explicit = {}
 #: integration name -> what happened last: "patched", "pending", "unsupported", "error"
@@ -96,10 +101,14 @@ def _library_present(module):
     return False
 
 
+def _patch_module_name(name):
+    return "ddtrace.contrib.%s.patch" % name
+
+
 def _patch_module_of(name):
     import importlib
 
-    return importlib.import_module("ddtrace.contrib.%s.patch" % name)
+    return importlib.import_module(_patch_module_name(name))
 
 
 def _version_of(patch_mod, module_name):
@@ -117,11 +126,16 @@ def _version_of(patch_mod, module_name):
 def _on_import(name):
     """The post-import hook for integration ``name``."""
 
-    def hook(module):
+    def hook(module, patch_module_complete=False):
         explicit = _explicit.get(name, False)
         with _lock:
             try:
                 patch_mod = _patch_module_of(name)
+                if not patch_module_complete and getattr(getattr(patch_mod, "__spec__", None), "_initializing", False):
+                    # The patch module is what imports the library (someone imported
+                    # ddtrace.contrib.<name>.patch first): patch once it is complete.
+                    _deferred[name] = module
+                    return
                 supported = getattr(patch_mod, "SUPPORTED", None) or {}
                 version = _version_of(patch_mod, module.__name__)
                 spec = supported.get(module.__name__)
@@ -152,6 +166,23 @@ def _on_import(name):
     return hook
 
 
+def _on_patch_module_import(name):
+    """The post-import hook of integration ``name``'s own patch module: finishes a
+    patching that had to wait for it (see ``_deferred``)."""
+
+    def hook(patch_mod):
+        with _lock:
+            module = _deferred.pop(name, None)
+            library_hook = _hooks.get(name)
+        if module is not None and library_hook is not None:
+            # Runs as the patch module's import ends: importlib still flags it as
+            # initializing, but its code has all run.
+            library_hook(module, patch_module_complete=True)
+
+    hook.__name__ = hook.__qualname__ = "ddtrace_resume_patch_" + name
+    return hook
+
+
 def _request(name, explicit):
     from ddtrace.internal.module_hooks import register_post_import_hook
 
@@ -177,6 +208,8 @@ def _request(name, explicit):
             _report(name, explicit, "integration %s: %s is not installed; it will be patched if it is imported", name, row.library)
         hook = _hooks[name] = _on_import(name)
         _status.setdefault(name, "pending")
+        resume = _resume_hooks[name] = _on_patch_module_import(name)
+    register_post_import_hook(_patch_module_name(name), resume)
     for module in row.modules:
         register_post_import_hook(module, hook)
 
@@ -249,6 +282,10 @@ def unpatch(*names):
             hook = _hooks.pop(name, None)
             _explicit.pop(name, None)
             _status.pop(name, None)
+            _deferred.pop(name, None)
+            resume = _resume_hooks.pop(name, None)
+            if resume is not None:
+                unregister_post_import_hook(_patch_module_name(name), resume)
             row = _registry.get(name)
             if hook is not None and row is not None:
                 for module in row.modules:

@@ -107,6 +107,24 @@ def test_patch_after_import():
     assert [s[0] for s in spans] == FULL
 
 
+def test_patch_module_imported_before_the_library():
+    # The patch module imports flask itself: the hook that fires inside that import
+    # must wait for the patch module to be complete, then patch.
+    spans, proc = run(
+        """
+        from ddtrace import patch
+        patch(flask=True)
+        assert "flask" not in sys.modules
+        from ddtrace.contrib.flask import patch as p
+        import flask
+        assert getattr(flask, "_datadog_patch", False)
+        call(make_app(flask))
+        """
+    )
+    assert "internal error" not in proc.stderr
+    assert [s[0] for s in spans] == FULL
+
+
 def test_patch_module_after_import():
     spans, _ = run(
         """
