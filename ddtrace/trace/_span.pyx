@@ -905,6 +905,22 @@ cdef class TracerCore:
         self._context_provider = None
         self._id128 = -1
 
+    @property
+    def enabled(self):
+        """Whether finished traces are sent (``DD_TRACE_ENABLED``)."""
+        # Compiled: integrations ask before every span.
+        cdef SpanAggregator agg = self._aggregator
+        enabled = agg.enabled
+        if enabled is None:
+            if _config._generation is not agg._cfg_gen:
+                agg._refresh_config()
+            enabled = agg._c_enabled
+        return bool(enabled)
+
+    @enabled.setter
+    def enabled(self, value):
+        self._aggregator.enabled = bool(value)
+
     cdef inline bint _use128(self):
         if self._id128 < 0:
             self._id128 = 1 if _config._128_bit_trace_id_enabled else 0

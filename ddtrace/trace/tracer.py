@@ -76,16 +76,6 @@ class Tracer(TracerCore):
     # -- state
 
     @property
-    def enabled(self):
-        """Whether finished traces are sent (``DD_TRACE_ENABLED``)."""
-        enabled = self._aggregator.enabled
-        return bool(config._tracing_enabled) if enabled is None else bool(enabled)
-
-    @enabled.setter
-    def enabled(self, value):
-        self._aggregator.enabled = bool(value)
-
-    @property
     def context_provider(self):
         from ddtrace.trace.provider import DefaultContextProvider
 
