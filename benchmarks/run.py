@@ -66,6 +66,9 @@ BENCH_ENV = {
     "DD_TRACE_HEALTH_METRICS_ENABLED": "false",
 }
 
+# (full, quick) repetitions per side of the framework scenarios.
+WEB_REPS = (9, 3)
+
 # name -> how it is run, what is reported, and the budget (ARCHITECTURE.md).
 SCENARIOS = {
     "span_2tags": {"kind": "per_op", "script": "span_2tags.py", "unit": "us/span", "max_ratio": 0.10},
@@ -76,15 +79,16 @@ SCENARIOS = {
     "encoder_v05": {"kind": "encoder", "version": "v0.5", "unit": "kspans/s", "min_ratio": 4.0},
     "rss_100k": {"kind": "rss", "script": "rss_100k.py", "unit": "MiB", "max_ratio": 0.25},
     # Framework scenarios: µs added per request; "packages" (module: requirement) are
-    # installed into the PyPI venv when missing (ours must have them already).
+    # installed into either venv when missing. Each figure is the difference of two
+    # processes (traced, untraced), so these get more repetitions (WEB_REPS).
     "django_trivial": {"kind": "per_op", "script": "django_request.py", "args": ["--view", "trivial"],
-                       "packages": {"django": "django==5.2.*"}, "unit": "us/req", "max_ratio": 0.15},
+                       "packages": {"django": "django==5.2.*"}, "unit": "us/req", "max_ratio": 0.15, "reps": WEB_REPS},
     "django_db": {"kind": "per_op", "script": "django_request.py", "args": ["--view", "db"],
-                  "packages": {"django": "django==5.2.*"}, "unit": "us/req", "max_ratio": 0.15},
+                  "packages": {"django": "django==5.2.*"}, "unit": "us/req", "max_ratio": 0.15, "reps": WEB_REPS},
     "flask_trivial": {"kind": "per_op", "script": "flask_request.py", "args": ["--route", "trivial"],
-                      "packages": {"flask": "flask==3.1.*"}, "unit": "us/req", "max_ratio": 0.15},
+                      "packages": {"flask": "flask==3.1.*"}, "unit": "us/req", "max_ratio": 0.15, "reps": WEB_REPS},
     "flask_sqlite": {"kind": "per_op", "script": "flask_request.py", "args": ["--route", "sqlite"],
-                     "packages": {"flask": "flask==3.1.*"}, "unit": "us/req", "max_ratio": 0.15},
+                     "packages": {"flask": "flask==3.1.*"}, "unit": "us/req", "max_ratio": 0.15, "reps": WEB_REPS},
 }
 
 # (full, quick) settings.
@@ -276,7 +280,7 @@ def bench_per_op(name, spec, pythons, env, sink, quick):
     args = ["--seconds", str(PER_OP["seconds"][q]), "--warmup", str(PER_OP["warmup"][q])] + spec.get("args", [])
     script = os.path.join(SCENARIO_DIR, spec["script"])
     samples = {impl: [] for impl in pythons}
-    for rep in range(PER_OP["reps"][q]):
+    for rep in range(spec.get("reps", PER_OP["reps"])[q]):
         for impl, python in pythons.items():
             before = sink.stats()
             r = run_json([python, script] + args, env)
