@@ -268,7 +268,7 @@ def set_http_meta(
     raised: an error while tagging is reported and the span is left as it is.
     """
     try:
-        server = None  # decided on first need: the cheap tags do not depend on it
+        server = _is_server(span)
         if method is not None:
             span._set_tag_str(_http.METHOD, method if type(method) is str else _as_str(method))
         if url is not None:
@@ -278,7 +278,6 @@ def set_http_meta(
             # Whether to keep the query string matters only when there is one.
             keep_query = True
             if "?" in url:
-                server = _is_server(span)
                 keep_query = _tag_query_string(integration_config, server)
             span._set_tag_str(_http.URL, sanitize_url(url, keep_query))
         if target_host is not None:
@@ -293,8 +292,6 @@ def set_http_meta(
                 log.debug("span %r: HTTP status %r is not a number; not recorded", span.name, status_code)
             else:
                 span._set_tag_str(_http.STATUS_CODE, str(code))
-                if server is None:
-                    server = _is_server(span)
                 errors = config._http_server_error_statuses if server else config._http_client_error_statuses
                 if code in errors:
                     span.error = 1
@@ -306,8 +303,6 @@ def set_http_meta(
         if request_headers is not None or response_headers is not None:
             header_tags = _integration_header_tags(integration_config)
             if request_headers is not None:
-                if server is None:
-                    server = _is_server(span)
                 if server:
                     request_headers = _materialize(request_headers)
                     user_agent = _find_header(request_headers, "user-agent")
