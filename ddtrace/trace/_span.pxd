@@ -80,4 +80,5 @@ cdef class SpanAggregator:
     cdef void _on_finish(self, _Trace trace)
     cdef void _flush(self, _Trace trace, list spans)
     cdef void _refresh_config(self)
+    cdef bint _is_enabled(self)
     cpdef sample(self, _Trace trace, Span span)

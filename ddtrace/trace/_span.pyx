@@ -419,6 +419,15 @@ cdef class SpanAggregator:
         if _config._generation is not self._cfg_gen:
             self._cfg_gen = None  # loaded (or changed) while reading: read again next time
 
+    cdef bint _is_enabled(self):
+        # ``enabled`` set on the tracer wins; None follows DD_TRACE_ENABLED (cached).
+        if _config._generation is not self._cfg_gen:
+            self._refresh_config()
+        enabled = self.enabled
+        if enabled is None:
+            enabled = self._c_enabled
+        return bool(enabled)
+
     cdef void _flush(self, _Trace trace, list spans):
         cdef Span span
         cdef Span top = None
@@ -428,12 +437,7 @@ cdef class SpanAggregator:
         if not spans:
             return
         try:
-            if _config._generation is not self._cfg_gen:
-                self._refresh_config()
-            enabled = self.enabled
-            if enabled is None:
-                enabled = self._c_enabled
-            if not enabled:
+            if not self._is_enabled():  # also refreshes the settings read below
                 return
             # Trace-level tags go on the local root when it is in this chunk, else on the first span.
             for span in reversed(spans):
@@ -909,13 +913,7 @@ cdef class TracerCore:
     def enabled(self):
         """Whether finished traces are sent (``DD_TRACE_ENABLED``)."""
         # Compiled: integrations ask before every span.
-        cdef SpanAggregator agg = self._aggregator
-        enabled = agg.enabled
-        if enabled is None:
-            if _config._generation is not agg._cfg_gen:
-                agg._refresh_config()
-            enabled = agg._c_enabled
-        return bool(enabled)
+        return self._aggregator._is_enabled()
 
     @enabled.setter
     def enabled(self, value):
