@@ -213,8 +213,8 @@ class AgentWriter(TraceWriter):
     :param timeout: seconds allowed for each request (``DD_TRACE_AGENT_TIMEOUT_SECONDS``).
     :param headers: extra HTTP headers for every payload (default: the
         ``_DD_TRACE_WRITER_ADDITIONAL_HEADERS`` environment variable).
-    :param on_rate_by_service: called with the agent's ``rate_by_service`` dict; by
-        default the sampler of the tracer using this writer receives it.
+    :param on_rate_by_service: called with the agent's ``rate_by_service`` dict; when
+        None, the tracer the writer is given to sets its sampler's update here.
 
     ``write()`` never blocks and never raises; see the module documentation for what
     happens behind it.
@@ -607,22 +607,13 @@ class AgentWriter(TraceWriter):
         if not isinstance(rates, dict):
             log.debug("the agent's rate_by_service is not an object: %r", rates)
             return
-        callback = self._on_rate_by_service or self._owner_sampler_update()
+        callback = self._on_rate_by_service
         if callback is None:
             return
         try:
             callback(rates)
         except Exception as e:
             report_internal_error(e, "passing the agent's sample rates to the sampler")
-
-    def _owner_sampler_update(self):
-        """``update_rate_by_service_sample_rates`` of the sampler of the tracer writing here."""
-        from ddtrace.trace.tracer import _tracers
-
-        for tracer in list(_tracers):
-            if tracer._aggregator.writer is self:
-                return getattr(tracer._sampler, "update_rate_by_service_sample_rates", None)
-        return None
 
     # -------------------------------------------------------------- control
 

@@ -62,11 +62,30 @@ class Tracer(TracerCore):
 
     def __init__(self):
         super().__init__()
-        from ddtrace.internal.writer import create_default_writer
-
-        self._aggregator.writer_factory = create_default_writer
+        self._aggregator.writer_factory = self._new_default_writer
         _tracers.add(self)
         config._on_load(self._apply_config)
+
+    def _new_default_writer(self):
+        from ddtrace.internal.writer import create_default_writer
+
+        return self._bind_writer(create_default_writer())
+
+    def _bind_writer(self, writer):
+        """Have ``writer`` hand the agent's sample rates to this tracer's sampler (the
+        writer knows nothing of tracers), unless it was given a receiver of its own."""
+        if getattr(writer, "_on_rate_by_service", False) is None:
+            ref = weakref.ref(self)
+
+            def on_rate_by_service(rates):
+                tracer = ref()
+                if tracer is not None:
+                    update = getattr(tracer._sampler, "update_rate_by_service_sample_rates", None)
+                    if update is not None:
+                        update(rates)
+
+            writer._on_rate_by_service = on_rate_by_service
+        return writer
 
     def _apply_config(self):
         agg = self._aggregator
@@ -92,7 +111,7 @@ class Tracer(TracerCore):
 
     @_writer.setter
     def _writer(self, writer):
-        self._aggregator.writer = writer
+        self._aggregator.writer = self._bind_writer(writer)
 
     @property
     def _sampler(self):
@@ -168,7 +187,7 @@ class Tracer(TracerCore):
                 writer = self._writer_for(agent_options)
         if writer is not None:
             old = agg.writer
-            agg.writer = writer
+            agg.writer = self._bind_writer(writer)
             if old is not None and old is not writer:
                 try:
                     old.stop(timeout=1)

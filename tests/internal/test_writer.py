@@ -283,6 +283,20 @@ def test_rate_by_service_goes_to_the_owning_tracers_sampler(fake_agent, writers)
     assert sampler.updates == [rates]
 
 
+def test_rate_by_service_reaches_the_sampler_through_the_default_writer(fake_agent, monkeypatch):
+    # The writer a tracer creates for itself is bound to that tracer's sampler.
+    rates = {"service:web,env:prod": 0.25}
+    agent = fake_agent(lambda r: (200, {"rate_by_service": rates}))
+    monkeypatch.setattr(config, "_trace_agent_url", agent.url)
+    t = Tracer()
+    got = []
+    t._sampler.update_rate_by_service_sample_rates = got.append
+    make_trace(t)
+    t.flush()
+    t.shutdown(timeout=2)
+    assert got == [rates]
+
+
 @pytest.mark.parametrize("body", [b"not json", b"OK", b"[1, 2]", b'{"rate_by_service": 3}', b""])
 def test_odd_answers_are_accepted_and_ignored(body, fake_agent, writers):
     agent = fake_agent(lambda r: (200, body))
