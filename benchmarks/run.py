@@ -54,7 +54,6 @@ BENCH_ENV = {
     "DD_REMOTE_CONFIGURATION_ENABLED": "false",
     "DD_TRACE_STATS_COMPUTATION_ENABLED": "false",
     "DD_DATA_STREAMS_ENABLED": "false",
-    "DD_RUNTIME_METRICS_ENABLED": "false",
     "DD_PROFILING_ENABLED": "false",
     "DD_APPSEC_ENABLED": "false",
     "DD_IAST_ENABLED": "false",

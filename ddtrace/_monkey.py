@@ -3,8 +3,8 @@
 Patching waits for the library: each requested integration registers a post-import
 hook on the modules that trigger it (see :mod:`ddtrace.contrib._registry`), so this
 module imports no instrumented library, and a library that is already imported is
-patched at once. The hook checks the installed version against the integration's
-``SUPPORTED`` range before patching. Nothing here raises into the application: a
+patched at once. The hook checks the installed version against the range in the
+integration's registry row before loading its code. Nothing here raises into the application: a
 problem with an integration the user named is a warning, with one
 ``patch_all()`` did on its own a debug line.
 """
@@ -30,29 +30,26 @@ _resume_hooks = {}
 _deferred = {}
 #: integration name -> whether the user named it (warn rather than debug on problems)
 _explicit = {}
-#: integration name -> what happened last: "patched", "pending", "unsupported", "error"
+#: integration name -> what happened before its code was loaded: "pending",
+#: "unsupported" or "error" (once loaded, the Integration object's status is the truth)
 _status = {}
 
 #: ``{integration: enabled by default}`` for the integrations ``patch_all()`` can
 #: enable (the name the PyPI tracer uses; the registry is the source).
 PATCH_MODULES = _registry.defaults()
 
-_TRUE = ("1", "true", "yes", "on", "y", "t")
-_FALSE = ("0", "false", "no", "off", "n", "f")
-
-
 def _env_name(name):
     return "".join(c if c.isalnum() else "_" for c in name).upper()
 
 
 def _parse_bool(text, what):
-    value = str(text).strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    log.warning("%s: %r is not a boolean (use true or false); ignored", what, text)
-    return None
+    from ddtrace.settings._parse import parse_bool
+
+    try:
+        return parse_bool(str(text))
+    except ValueError as e:
+        log.warning("%s: %r is not a boolean (%s); ignored", what, text, e)
+        return None
 
 
 def _parse_patch_modules(text):
@@ -101,6 +98,24 @@ def _library_present(module):
     return False
 
 
+_wrapt_loaded = False
+
+
+def _load_wrapt():
+    """Import wrapt now, from ``patch()`` / ``patch_all()``, rather than from the first
+    post-import hook: a hook may run in the middle of another module's import (logging
+    imported by ``concurrent.futures``), and wrapt 2.x imports asyncio, which imports
+    ``concurrent.futures``: half-initialised there, the import would fail."""
+    global _wrapt_loaded
+    if _wrapt_loaded:
+        return
+    _wrapt_loaded = True
+    try:
+        import wrapt  # noqa: F401
+    except Exception as e:
+        report_internal_error(e, "importing wrapt")
+
+
 def _patch_module_name(name):
     return "ddtrace.contrib.%s.patch" % name
 
@@ -111,59 +126,69 @@ def _patch_module_of(name):
     return importlib.import_module(_patch_module_name(name))
 
 
-def _version_of(patch_mod, module_name):
-    """The installed version of ``module_name`` as the integration reports it; an
-    integration covering several libraries takes the module name."""
-    get_version = getattr(patch_mod, "get_version", None)
-    if get_version is None:
+def _unsupported(row, module):
+    """``(version, range)`` when the installed version of the row's library that
+    ``module`` belongs to is outside the row's range, else None."""
+    from ddtrace.contrib._versions import module_version
+    from ddtrace.contrib._versions import version_satisfies
+
+    trigger = row.module(module.__name__)
+    if trigger is None or not trigger.versions:
         return None
-    code = getattr(get_version, "__code__", None)
-    if code is not None and code.co_argcount >= 1:
-        return get_version(module_name)
-    return get_version()
+    version = module_version(module, trigger.distributions)
+    if not version:
+        return None
+    try:
+        if version_satisfies(version, trigger.versions):
+            return None
+    except ValueError:
+        return None
+    return version, trigger.versions
 
 
 def _on_import(name):
-    """The post-import hook for integration ``name``."""
+    """The post-import hook for integration ``name``: runs when one of its row's
+    modules is imported."""
 
     def hook(module, patch_module_complete=False):
         explicit = _explicit.get(name, False)
         with _lock:
             try:
+                unsupported = _unsupported(_registry.get(name), module)
+                if unsupported is not None:
+                    if name not in _loaded():
+                        _status[name] = "unsupported"
+                    _report(
+                        name,
+                        explicit,
+                        "integration %s not enabled for %s: %s is installed, supported versions are %s",
+                        name,
+                        module.__name__,
+                        *unsupported,
+                    )
+                    return
                 patch_mod = _patch_module_of(name)
                 if not patch_module_complete and getattr(getattr(patch_mod, "__spec__", None), "_initializing", False):
                     # The patch module is what imports the library (someone imported
                     # ddtrace.contrib.<name>.patch first): patch once it is complete.
                     _deferred[name] = module
                     return
-                supported = getattr(patch_mod, "SUPPORTED", None) or {}
-                version = _version_of(patch_mod, module.__name__)
-                spec = supported.get(module.__name__)
-                if spec is None and supported:
-                    spec = next(iter(supported.values()))
-                if spec and version:
-                    from ddtrace.contrib._integration import version_satisfies
-
-                    if not version_satisfies(version, spec):
-                        _status[name] = "unsupported"
-                        _report(
-                            name,
-                            explicit,
-                            "integration %s not enabled: %s %s is installed, supported versions are %s",
-                            name,
-                            module.__name__,
-                            version,
-                            spec,
-                        )
-                        return
-                patch_mod.patch()
-                _status[name] = "patched"
+                integration = patch_mod.integration
+                integration._explicit = explicit
+                integration._enable()
+                _status.pop(name, None)
             except Exception as e:
                 _status[name] = "error"
                 report_internal_error(e, "patching integration %s on import of %s" % (name, module.__name__))
 
     hook.__name__ = hook.__qualname__ = "ddtrace_patch_" + name
     return hook
+
+
+def _loaded():
+    """The Integration objects whose code is loaded (importing nothing else)."""
+    mod = sys.modules.get("ddtrace.contrib._integration")
+    return getattr(mod, "_integrations", {}) if mod is not None else {}
 
 
 def _on_patch_module_import(name):
@@ -204,13 +229,15 @@ def _request(name, explicit):
             _explicit[name] = True
         if name in _hooks:
             return
-        if not any(_library_present(m) for m in row.modules):
+        if not any(_library_present(m) for m in row.module_names):
             _report(name, explicit, "integration %s: %s is not installed; it will be patched if it is imported", name, row.library)
+        else:
+            _load_wrapt()
         hook = _hooks[name] = _on_import(name)
         _status.setdefault(name, "pending")
         resume = _resume_hooks[name] = _on_patch_module_import(name)
     register_post_import_hook(_patch_module_name(name), resume)
-    for module in row.modules:
+    for module in row.module_names:
         register_post_import_hook(module, hook)
 
 
@@ -288,25 +315,32 @@ def unpatch(*names):
                 unregister_post_import_hook(_patch_module_name(name), resume)
             row = _registry.get(name)
             if hook is not None and row is not None:
-                for module in row.modules:
+                for module in row.module_names:
                     unregister_post_import_hook(module, hook)
             # Only an integration whose code is loaded can have patched anything.
-            patch_mod = sys.modules.get("ddtrace.contrib.%s.patch" % name)
-            if patch_mod is not None:
+            integration = _loaded().get(name)
+            if integration is not None:
                 try:
-                    patch_mod.unpatch()
+                    integration.unpatch()
                 except Exception as e:
                     report_internal_error(e, "unpatching integration %s" % (name,))
 
 
 def get_patched_modules():
     """Names of the integrations patched so far."""
-    with _lock:
-        return sorted(name for name, status in _status.items() if status == "patched")
+    return sorted(name for name, status in _integration_status().items() if status == "patched")
 
 
 def _integration_status():
-    """``{name: status}``: "patched", "pending" (waiting for the import),
-    "unsupported" (installed version out of range) or "error"."""
+    """``{name: status}`` of the integrations requested or patched so far: "patched",
+    "pending" (waiting for the import), "unsupported" (installed version out of
+    range) or "error" (its set-up failed: nothing or only part of it is traced)."""
     with _lock:
-        return dict(_status)
+        result = {name: _status.get(name, "pending") for name in _hooks}
+        for name, integration in list(_loaded().items()):
+            status = integration.status
+            if status != "unpatched":
+                result[name] = status
+            elif name in _hooks and name not in _status:
+                result[name] = "pending"
+        return result

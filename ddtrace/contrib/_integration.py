@@ -1,80 +1,72 @@
-"""The machinery every integration's ``patch.py`` is built on.
+"""The machinery every integration is built on.
 
-An integration is one small folder, ``ddtrace/contrib/<name>/``: ``__init__.py`` holds
-the user documentation, ``patch.py`` the code. ``patch.py`` declares one
-:class:`Integration` and exposes four names that ``ddtrace.patch()`` /
-``patch_all()`` / ``ddtrace-run --info`` rely on::
+An integration is one registry row (:mod:`ddtrace.contrib._registry`: its modules and
+their supported versions, its default service, its settings) and one small folder,
+``ddtrace/contrib/<name>/``: ``__init__.py`` holds the user documentation, ``patch.py``
+the code that is specific to the library::
 
     # ddtrace/contrib/mylib/patch.py
-    import sys
-
     from ddtrace.contrib._integration import Integration
-    from ddtrace.contrib._integration import guard
+    from ddtrace.ext import SpanKind
 
-    integration = Integration("mylib", "mylib", defaults={"service": None})
-
-    #: Versions the integration is tested with (``ddtrace.patch`` checks it first).
-    SUPPORTED = {"mylib": ">=1.2,<3"}
+    integration = Integration("mylib")            # everything else is in its registry row
+    patch, unpatch, get_version = integration.patch, integration.unpatch, integration.version
 
 
-    def get_version():
-        return integration.version()
-
-
-    def patch():
-        '''Instrument mylib (imports it). Patching twice patches once.'''
-        return integration.patch(_patch)
-
-
-    def unpatch():
-        '''Restore mylib's original functions.'''
-        return integration.unpatch()
-
-
+    @integration.on_import("mylib")               # runs when mylib is imported and patched
     def _patch(mylib):
-        # Every wrap goes through the integration so unpatch() can undo it.
-        integration.wrap(mylib.Client, "call", _traced_call)
+        integration.wrap(mylib.Client, "call", _traced_call)   # undone by unpatch()
 
 
-    def _traced_call(wrapped, instance, args, kwargs):   # wrapt's wrapper signature
+    def _traced_call(wrapped, instance, args, kwargs):      # wrapt's wrapper signature
         pin = integration.pin_of(instance)
         if not integration.should_trace(pin):
-            return wrapped(*args, **kwargs)              # disabled: no span work at all
-        span = None
-        with guard("starting a mylib span"):
-            span = integration.tracer(pin).trace(
-                "mylib.call", service=integration.service(pin, "mylib"), span_type="http"
-            )
-            span.set_tag("component", "mylib")
-        if span is None:                                 # tracer work failed: just call
+            return wrapped(*args, **kwargs)               # disabled: no span work at all
+        span = integration.start_span("mylib.call", pin, kind=SpanKind.CLIENT, span_type="http")
+        if span is None:                                  # starting it failed: just call
             return wrapped(*args, **kwargs)
-        with span:                                       # records the user's exception,
-            result = wrapped(*args, **kwargs)            # which propagates unchanged
+        with span:                                        # records the user's exception,
+            result = wrapped(*args, **kwargs)             # which propagates unchanged
             with guard("tagging a mylib span"):
-                span.set_tag("mylib.rows", len(result))
+                span.set_metric("mylib.rows", len(result))
         return result
 
 The rules that template follows (see ARCHITECTURE.md):
 
 - the user's call happens exactly once, never inside a ``try`` that could swallow or
   replace its exception (``with span:`` records the error and re-raises it as is);
-- everything the tracer does around it runs under :func:`guard`, which reports an
-  internal error through ``report_internal_error`` and never lets it reach the user;
+- everything the tracer does around it runs under :func:`guard` (or returns None, like
+  :meth:`Integration.start_span`), which reports an internal error through
+  ``report_internal_error`` and never lets it reach the user;
 - when the integration is disabled (``DD_TRACE_<NAME>_ENABLED=false``,
   ``config.<name>.enabled = False``), the tracer is disabled, or the code runs on
   behalf of the tracer itself (:mod:`ddtrace.internal.suppress`), the wrapper calls
   straight through: :meth:`Integration.should_trace`;
 - ``patch()`` twice patches once, ``unpatch()`` restores the original objects, and a
-  ``patch()`` that fails halfway undoes what it did.
+  set-up function that fails halfway undoes what it did (the others stay).
 
-Integration modules are imported only when their library is (``ddtrace.patch`` uses a
-post-import hook), so they may import ``wrapt`` and the library at module level.
+What the framework derives from the row: ``config.<name>`` with the row's settings
+(``DD_<NAME>_<KEY>``), the version check of every trigger module before its set-up
+runs, post-import hooks for every module named with :meth:`Integration.on_import` (a
+library with several modules — ``psycopg2`` and ``psycopg``, ``redis`` and
+``redis.asyncio`` — is one integration with several set-up functions), the service
+of its spans, and the status ``ddtrace-run --info`` and ``get_patched_modules()`` show.
+``patch.py`` is imported only once one of the row's modules is, so it may import
+``wrapt`` and the library at module level.
 """
 from __future__ import annotations
 
 import sys
 import threading
 
+from ddtrace.constants import SPAN_MEASURED_KEY
+from ddtrace.contrib._versions import distribution_version  # noqa: F401 (integrations import it here)
+from ddtrace.contrib._versions import version_satisfies  # noqa: F401
+from ddtrace.ext import COMPONENT
+from ddtrace.ext import SPAN_KIND
+from ddtrace.ext.net import SERVER_ADDRESS
+from ddtrace.ext.net import TARGET_HOST
+from ddtrace.ext.net import TARGET_PORT
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.internal.suppress import _suppressed
@@ -173,152 +165,292 @@ def is_wrapped(obj):
     return hasattr(obj, "__wrapped__") and type(obj).__name__ in ("FunctionWrapper", "BoundFunctionWrapper")
 
 
-# -- versions
-
-
-def _version_tuple(text):
-    """``"2.31.0rc1"`` -> ``(2, 31, 0)``: the leading numeric release segment."""
-    parts = []
-    for piece in str(text).strip().lstrip("vV").split("."):
-        digits = ""
-        for ch in piece:
-            if ch.isdigit():
-                digits += ch
-            else:
-                break
-        if not digits:
-            break
-        parts.append(int(digits))
-        if len(digits) != len(piece):
-            break
-    return tuple(parts)
-
-
-def _cmp(a, b):
-    n = max(len(a), len(b))
-    a = a + (0,) * (n - len(a))
-    b = b + (0,) * (n - len(b))
-    return (a > b) - (a < b)
-
-
-_OPS = (">=", "<=", "==", "!=", "~=", ">", "<")
-
-
-def version_satisfies(version, spec):
-    """Whether ``version`` (a string) satisfies ``spec`` like ``">=1.2,<3"``.
-
-    Supports ``>= <= > < == != ~=`` and ``==1.2.*``; pre-release and local suffixes
-    are ignored (``2.0rc1`` counts as ``2.0``). An empty spec accepts everything; a
-    version with no number (unknown) is accepted too, since refusing to trace an
-    unusual build is worse than tracing it.
-    """
-    v = _version_tuple(version)
-    if not v:
-        return True
-    for clause in (spec or "").split(","):
-        clause = clause.strip()
-        if not clause:
-            continue
-        op = next((o for o in _OPS if clause.startswith(o)), "==")
-        target = clause[len(op):].strip() if clause.startswith(op) else clause
-        if target.endswith(".*"):
-            prefix = _version_tuple(target[:-2])
-            ok = v[: len(prefix)] == prefix
-            if op == "!=":
-                ok = not ok
-            elif op != "==":
-                raise ValueError("wildcard only allowed with == or != in %r" % (spec,))
-            if not ok:
-                return False
-            continue
-        t = _version_tuple(target)
-        if not t:
-            raise ValueError("no version number in clause %r of %r" % (clause, spec))
-        c = _cmp(v, t)
-        if op == ">=":
-            ok = c >= 0
-        elif op == "<=":
-            ok = c <= 0
-        elif op == ">":
-            ok = c > 0
-        elif op == "<":
-            ok = c < 0
-        elif op == "==":
-            ok = c == 0
-        elif op == "!=":
-            ok = c != 0
-        else:  # ~=1.4.2 means >=1.4.2,==1.4.*
-            ok = c >= 0 and v[: max(1, len(t) - 1)] == t[: max(1, len(t) - 1)]
-        if not ok:
-            return False
-    return True
-
-
-def distribution_version(*names):
-    """The installed version of the first of these PyPI distributions found, or None.
-
-    Reads the package metadata; never imports the library.
-    """
-    try:
-        from importlib import metadata
-    except ImportError:  # pragma: no cover
-        return None
-    for name in names:
-        try:
-            return metadata.version(name)
-        except Exception:
-            continue
-    return None
-
-
 # -- the integration object
+
+#: name -> the Integration object of every integration whose code is loaded
+_integrations = {}
+
+
+def loaded(name):
+    """The :class:`Integration` named ``name`` if its code is loaded, else None."""
+    return _integrations.get(name)
+
+
+#: What :attr:`Integration.status` can be.
+PATCHED, PENDING, UNSUPPORTED, ERROR, UNPATCHED = "patched", "pending", "unsupported", "error", "unpatched"
+
+
+class _SetUp:
+    """A function to run when ``module`` is imported while the integration is patched."""
+
+    __slots__ = ("module", "fn", "hook", "done")
+
+    def __init__(self, module, fn):
+        self.module = module
+        self.fn = fn
+        self.hook = None  # the post-import hook waiting for the module, if any
+        self.done = False
 
 
 class Integration:
-    """One integration's patch state, settings and helpers.
+    """One integration: its patch state, settings, and the helpers its wrappers use.
 
-    :param name: the integration's name, as in ``ddtrace.patch(<name>=True)`` and
-        ``config.<name>``.
-    :param module: the module ``patch()`` imports and instruments.
-    :param defaults: the integration's own settings, registered with
-        ``config._add(name, defaults)`` under what the environment and code set.
-    :param distributions: PyPI distribution names to read the version from (default:
-        the top-level package name); empty for the standard library.
+    :param name: the integration's name; its row in :mod:`ddtrace.contrib._registry`
+        supplies the rest.
+    :param component: the ``component`` tag of its spans (default: ``name``).
     """
 
-    def __init__(self, name, module, defaults=None, distributions=None):
+    def __init__(self, name, component=None):
+        from ddtrace.contrib import _registry
+
+        row = _registry.get(name)
+        if row is None:
+            raise ValueError("integration %r has no row in ddtrace.contrib._registry" % (name,))
         self.name = name
-        self.module = module
-        self.defaults = dict(defaults or {})
-        if distributions is None:
-            distributions = (module.split(".")[0],)
-        self.distributions = tuple(distributions)
+        self.row = row
+        self.component = component or name
+        self._setups = []
         self._records = []
         self._undo = []
+        self._enabled = False
+        # trigger module name -> PATCHED / UNSUPPORTED / ERROR
+        self._states = {}
         self._lock = threading.RLock()
         self._config = None
+        self._service_cache = (-1, None)
+        # ddtrace.patch_all() clears it for integrations enabled by default: their
+        # problems are debug lines, not warnings.
+        self._explicit = True
+        _integrations[name] = self
 
     # -- settings
 
     @property
     def config(self):
-        """``ddtrace.config.<name>`` (registered with this integration's defaults)."""
+        """``ddtrace.config.<name>``, with the row's settings declared."""
         cfg = self._config
         if cfg is None:
             from ddtrace.settings import config
 
-            cfg = self._config = config._add(self.name, self.defaults)
+            cfg = self._config = config._add(self.name, declared=self.row.settings)
         return cfg
 
-    def version(self):
-        """The installed library version ("" for the standard library, None if missing)."""
-        if not self.distributions:
-            return ""
-        mod = sys.modules.get(self.module.split(".")[0])
-        v = getattr(mod, "__version__", None) if mod is not None else None
-        if isinstance(v, str) and v:
-            return v
-        return distribution_version(*self.distributions)
+    def version(self, module=None):
+        """The installed version of the library (of ``module``'s library, for an
+        integration of several): ``""`` for the standard library, None if missing."""
+        from ddtrace.contrib._versions import module_version
+
+        if module is not None:
+            trigger = self.row.module(module)
+            if trigger is None:
+                raise ValueError("%r is not a module of integration %s" % (module, self.name))
+            candidates = [trigger]
+        else:
+            # The libraries already imported first, then those installed.
+            candidates = sorted(self.row.modules, key=lambda m: m.name not in sys.modules)
+        for trigger in candidates:
+            version = module_version(sys.modules.get(trigger.name), trigger.distributions)
+            if version is not None:
+                return version
+        return None
+
+    def _supported(self, trigger):
+        """``(ok, version)`` of a trigger module against its row's range."""
+        from ddtrace.contrib._versions import version_satisfies
+
+        version = self.version(trigger.name)
+        if not trigger.versions or not version:
+            return True, version
+        try:
+            return version_satisfies(version, trigger.versions), version
+        except ValueError as e:
+            report_internal_error(e, "checking the version of %s" % (trigger.name,))
+            return True, version
+
+    # -- patching
+
+    def on_import(self, module):
+        """Decorator: call the function with ``module`` once it is imported while the
+        integration is patched (at once if both already hold). ``unpatch()`` undoes
+        what it wrapped through :meth:`wrap`. A module under one of the row's trigger
+        modules runs only if that library's installed version is supported."""
+
+        def register(fn):
+            setup = _SetUp(module, fn)
+            with self._lock:
+                self._setups.append(setup)
+                if self._enabled:
+                    self._arm(setup)
+            return fn
+
+        return register
+
+    def patch(self):
+        """Instrument the library: its modules already imported now, the others when
+        they are. Imports the row's libraries that are installed when none is imported
+        yet (ImportError if none is installed). Patching twice patches once.
+
+        Returns True if something was instrumented by this call.
+        """
+        if not any(m.name in sys.modules for m in self.row.modules):
+            import importlib
+
+            imported = False
+            for trigger in self.row.modules:
+                try:
+                    importlib.import_module(trigger.name)
+                    imported = True
+                except ImportError:
+                    continue
+            if not imported and self.row.modules:
+                raise ImportError("%s: none of %s can be imported" % (self.name, ", ".join(self.row.module_names)))
+        return self._enable()
+
+    def _enable(self):
+        """Turn the integration on without importing anything (``ddtrace.patch`` calls
+        this when one of the row's modules is imported). True if it instrumented
+        something now."""
+        with self._lock:
+            if self._enabled:
+                return False
+            self._enabled = True
+            self.config  # the settings exist before the first span
+            before = sum(1 for s in self._setups if s.done)
+            for setup in list(self._setups):
+                self._arm(setup)
+            return sum(1 for s in self._setups if s.done) > before
+
+    def _arm(self, setup):
+        from ddtrace.internal.module_hooks import register_post_import_hook
+
+        def hook(module):
+            self._apply(setup, module)
+
+        hook.__name__ = hook.__qualname__ = "ddtrace_%s_%s" % (self.name, setup.fn.__name__)
+        setup.hook = hook
+        register_post_import_hook(setup.module, hook)  # runs now if it is imported
+
+    def _apply(self, setup, module):
+        with self._lock:
+            if not self._enabled or setup.done or setup.hook is None:
+                return
+            setup.hook = None
+            trigger = self.row.module(setup.module)
+            if trigger is not None:
+                state = self._states.get(trigger.name)
+                if state is None:
+                    ok, version = self._supported(trigger)
+                    if not ok:
+                        self._states[trigger.name] = UNSUPPORTED
+                        (log.warning if self._explicit else log.debug)(
+                            "integration %s not enabled for %s: version %s is installed, supported versions are %s",
+                            self.name,
+                            trigger.name,
+                            version,
+                            trigger.versions,
+                        )
+                        return
+                elif state != PATCHED:
+                    return
+            mark = len(self._records)
+            undo_mark = len(self._undo)
+            try:
+                setup.fn(module)
+            except Exception as e:
+                # Undo only this set-up's work: the others stand.
+                self._undo_from(mark, undo_mark)
+                if trigger is not None:
+                    self._states[trigger.name] = ERROR
+                report_internal_error(e, "patching %s (%s)" % (self.name, setup.module))
+                return
+            setup.done = True
+            if trigger is not None:
+                self._states[trigger.name] = PATCHED
+                top = sys.modules.get(trigger.name)
+                if top is not None:
+                    try:
+                        setattr(top, PATCHED_ATTR, True)
+                    except Exception:
+                        pass
+            log.debug("patched %s (%s)", self.name, setup.module)
+
+    def unpatch(self):
+        """Restore what was instrumented and stop waiting for modules not imported yet.
+        Returns False if it was not patched."""
+        from ddtrace.internal.module_hooks import unregister_post_import_hook
+
+        with self._lock:
+            if not self._enabled:
+                return False
+            self._enabled = False
+            for setup in self._setups:
+                if setup.hook is not None:
+                    unregister_post_import_hook(setup.module, setup.hook)
+                    setup.hook = None
+                setup.done = False
+            self._undo_from(0, 0)
+            for trigger in self.row.modules:
+                top = sys.modules.get(trigger.name)
+                if top is not None and getattr(top, PATCHED_ATTR, False):
+                    try:
+                        setattr(top, PATCHED_ATTR, False)
+                    except Exception:
+                        pass
+            self._states.clear()
+            return True
+
+    def is_patched(self):
+        """Whether the integration is on and has instrumented at least one module."""
+        return self._enabled and any(s.done for s in self._setups)
+
+    @property
+    def status(self):
+        """:data:`PATCHED`, :data:`PENDING` (on, waiting for an import),
+        :data:`UNSUPPORTED` (installed version out of range), :data:`ERROR` (a set-up
+        failed) or :data:`UNPATCHED`."""
+        if not self._enabled:
+            return UNPATCHED
+        states = set(self._states.values())
+        if ERROR in states:
+            return ERROR
+        if PATCHED in states or any(s.done for s in self._setups):
+            return PATCHED
+        if UNSUPPORTED in states:
+            return UNSUPPORTED
+        return PENDING
+
+    def wrap(self, owner, attr, wrapper):
+        """Wrap ``owner.attr`` (see :func:`wrap`) and remember it for ``unpatch()``."""
+        record = wrap(owner, attr, wrapper)
+        self._records.append(record)
+        return record
+
+    def wrap_own(self, owner, table):
+        """Wrap the attributes of ``owner`` named in ``table`` (``{attr: wrapper}``)
+        that ``owner`` defines itself: an inherited method wrapped on a subclass would
+        be traced twice when the parent's is wrapped too."""
+        for attr, wrapper in table.items():
+            if attr in vars(owner):
+                self.wrap(owner, attr, wrapper)
+
+    def on_unpatch(self, fn):
+        """Call ``fn()`` on ``unpatch()`` (after the wrappers are removed)."""
+        self._undo.append(fn)
+        return fn
+
+    def _undo_from(self, mark, undo_mark):
+        records, self._records = self._records[mark:], self._records[:mark]
+        undo, self._undo = self._undo[undo_mark:], self._undo[:undo_mark]
+        for record in reversed(records):
+            try:
+                record.restore()
+            except Exception as e:
+                report_internal_error(e, "restoring %s.%s" % (getattr(record.owner, "__name__", record.owner), record.attr))
+        for fn in reversed(undo):
+            try:
+                fn()
+            except Exception as e:
+                report_internal_error(e, "unpatching %s" % (self.name,))
 
     # -- tracing decisions
 
@@ -357,85 +489,85 @@ class Integration:
             return pin._tracer
         return _global_tracer
 
-    def service(self, pin=None, default=None):
-        """Service name for a span: the pin's, else ``DD_<NAME>_SERVICE`` /
-        ``config.<name>.service``, else ``default``."""
+    def service(self, pin=None):
+        """The service of a span: the pin's; else ``DD_<NAME>_SERVICE`` /
+        ``config.<name>.service`` (or its legacy name ``service_name``); else the row's
+        default service (client libraries: ``"redis"``...); else ``DD_SERVICE``."""
         if pin is not None and pin.service:
             return pin.service
-        return self.config.get("service") or default
+        # Settings change rarely and every change bumps config._generation: resolve
+        # once per change, not once per span.
+        from ddtrace.settings import config
 
-    # -- patching
+        gen, service = self._service_cache
+        if gen != config._generation:
+            cfg = self.config
+            service = cfg.get("service") or cfg.get("service_name") or self.row.service or config.service
+            self._service_cache = (config._generation, service)
+        return service
 
-    def is_patched(self):
-        """Whether the target module is imported and instrumented."""
-        mod = sys.modules.get(self.module)
-        return mod is not None and bool(getattr(mod, PATCHED_ATTR, False))
+    def start_span(
+        self,
+        name,
+        pin=None,
+        resource=None,
+        span_type=None,
+        kind=None,
+        service=None,
+        child_of=None,
+        activate=True,
+        measured=False,
+        host=None,
+        port=None,
+        component=None,
+    ):
+        """Start an integration span the one way every integration does; None if that
+        failed (reported), so the wrapper just calls through.
 
-    def wrap(self, owner, attr, wrapper):
-        """Wrap ``owner.attr`` (see :func:`wrap`) and remember it for ``unpatch()``."""
-        record = wrap(owner, attr, wrapper)
-        self._records.append(record)
-        return record
-
-    def on_unpatch(self, fn):
-        """Call ``fn()`` on ``unpatch()`` (after the wrappers are removed)."""
-        self._undo.append(fn)
-        return fn
-
-    def patch(self, setup):
-        """Import the target module and call ``setup(module)`` unless already patched.
-
-        ``setup`` does its wrapping through :meth:`wrap`. Returns True when it patched
-        now, False when it was already patched or ``setup`` failed (then whatever it
-        did is undone and the error is reported). An ``ImportError`` of the target
-        module propagates: the caller asked for something that is not installed.
+        :param name: the span name (``"redis.command"``).
+        :param pin: the pin of the traced object: its tracer, service and tags.
+        :param kind: ``span.kind`` (:class:`ddtrace.ext.SpanKind`), if the span has one.
+        :param service: overrides :meth:`service`.
+        :param child_of: the parent span or Context (default: the active span or context).
+        :param activate: make it the active span until it finishes.
+        :param measured: compute trace metrics for it (``_dd.measured``).
+        :param host: the peer's host (``out.host`` and ``server.address``).
+        :param port: the peer's port (``network.destination.port``).
+        :param component: overrides the integration's ``component`` tag.
         """
-        import importlib
-
-        module = importlib.import_module(self.module)
-        with self._lock:
-            if getattr(module, PATCHED_ATTR, False):
-                return False
-            self.config  # register the settings before the first span
-            try:
-                setup(module)
-            except Exception as e:
-                self._undo_all()
-                report_internal_error(e, "patching %s" % (self.name,))
-                return False
-            try:
-                setattr(module, PATCHED_ATTR, True)
-            except Exception:
-                pass
-            log.debug("patched %s (%s %s)", self.name, self.module, self.version() or "")
-            return True
-
-    def unpatch(self):
-        """Restore what ``patch()`` replaced. Returns False if it was not patched."""
-        module = sys.modules.get(self.module)
-        with self._lock:
-            if module is None or not getattr(module, PATCHED_ATTR, False):
-                return False
-            self._undo_all()
-            try:
-                setattr(module, PATCHED_ATTR, False)
-            except Exception:
-                pass
-            return True
-
-    def _undo_all(self):
-        records, self._records = self._records, []
-        undo, self._undo = self._undo, []
-        for record in reversed(records):
-            try:
-                record.restore()
-            except Exception as e:
-                report_internal_error(e, "restoring %s.%s" % (getattr(record.owner, "__name__", record.owner), record.attr))
-        for fn in reversed(undo):
-            try:
-                fn()
-            except Exception as e:
-                report_internal_error(e, "unpatching %s" % (self.name,))
+        try:
+            tracer = pin._tracer if pin is not None and pin._tracer is not None else _global_tracer
+            if service is None:
+                service = self.service(pin)
+            if activate and child_of is None:
+                span = tracer.trace(name, service=service, resource=resource, span_type=span_type)
+            else:
+                if child_of is None:
+                    child_of = tracer.current_span() or tracer.current_trace_context()
+                span = tracer.start_span(
+                    name, child_of=child_of, service=service, resource=resource, span_type=span_type, activate=activate
+                )
+        except Exception as e:
+            report_internal_error(e, "starting a %s span" % (name,))
+            return None
+        # The span exists (and may be active): from here on a failure must not lose it.
+        try:
+            span.set_tag_str(COMPONENT, component or self.component)
+            if kind is not None:
+                span.set_tag_str(SPAN_KIND, kind)
+            if measured:
+                span.set_metric(SPAN_MEASURED_KEY, 1)
+            if host:
+                host = host if type(host) is str else str(host)
+                span.set_tag_str(TARGET_HOST, host)
+                span.set_tag_str(SERVER_ADDRESS, host)
+            if port:
+                span.set_metric(TARGET_PORT, port)
+            if pin is not None and pin.tags:
+                span.set_tags(pin.tags)
+        except Exception as e:
+            report_internal_error(e, "tagging a %s span" % (name,))
+        return span
 
     def __repr__(self):
-        return "<Integration %s (%s)%s>" % (self.name, self.module, " patched" if self.is_patched() else "")
+        return "<Integration %s %s>" % (self.name, self.status)

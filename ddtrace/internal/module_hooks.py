@@ -31,6 +31,10 @@ log = get_logger(__name__)
 _lock = threading.RLock()
 #: module name -> hooks waiting for that module's import
 _pending = {}
+#: modules whose code has run and whose hooks ran or are running: a hook registered
+#: for one of them (by one of its hooks, say) runs at once, though importlib still
+#: flags the module as initializing until its import statement returns
+_executed = set()
 _finder = None
 _local = threading.local()
 
@@ -49,7 +53,7 @@ def register_post_import_hook(name, hook):
     """
     with _lock:
         module = sys.modules.get(name)
-        if module is None or not _module_ready(module):
+        if module is None or not (name in _executed or _module_ready(module)):
             hooks = _pending.setdefault(name, [])
             if hook not in hooks:
                 hooks.append(hook)
@@ -86,8 +90,12 @@ def _run_hooks(module, hooks):
 
 def _module_executed(name, module):
     with _lock:
-        hooks = _pending.pop(name, None)
-    if hooks:
+        _executed.add(name)
+    while True:
+        with _lock:
+            hooks = _pending.pop(name, None)
+        if not hooks:
+            return
         _run_hooks(module, hooks)
 
 

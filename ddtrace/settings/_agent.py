@@ -1,15 +1,9 @@
-"""Where the Datadog Agent listens: the trace intake URL and the DogStatsD URL.
+"""Where the Datadog Agent's trace intake listens.
 
-The rules, in order:
-
-* trace agent: ``DD_TRACE_AGENT_URL`` as given; else ``DD_AGENT_HOST`` (legacy
-  ``DD_TRACE_AGENT_HOSTNAME``) and ``DD_TRACE_AGENT_PORT`` over HTTP, defaulting to
-  ``localhost:8126``; with neither set and ``/var/run/datadog/apm.socket`` present,
-  that Unix socket.
-* DogStatsD: ``DD_DOGSTATSD_URL`` as given; else ``DD_DOGSTATSD_HOST`` (falling back
-  to the agent host) and ``DD_DOGSTATSD_PORT`` over UDP, defaulting to
-  ``localhost:8125``; with none set and ``/var/run/datadog/dsd.socket`` present, that
-  Unix socket.
+The rules, in order: ``DD_TRACE_AGENT_URL`` as given; else ``DD_AGENT_HOST`` (legacy
+``DD_TRACE_AGENT_HOSTNAME``) and ``DD_TRACE_AGENT_PORT`` over HTTP, defaulting to
+``localhost:8126``; with neither set and ``/var/run/datadog/apm.socket`` present, that
+Unix socket.
 
 IPv6 addresses are bracketed in URLs (``http://[::1]:8126``).
 """
@@ -19,9 +13,7 @@ import os
 
 DEFAULT_HOST = "localhost"
 DEFAULT_TRACE_PORT = 8126
-DEFAULT_DOGSTATSD_PORT = 8125
 DEFAULT_TRACE_SOCKET = "/var/run/datadog/apm.socket"
-DEFAULT_DOGSTATSD_SOCKET = "/var/run/datadog/dsd.socket"
 
 # How socket paths are checked; the tests replace it.
 path_exists = os.path.exists
@@ -51,18 +43,6 @@ def trace_agent_url(url, host, port, exists=None):
     if _socket_exists(DEFAULT_TRACE_SOCKET, exists):
         return "unix://" + DEFAULT_TRACE_SOCKET, False
     return "http://%s:%d" % (DEFAULT_HOST, DEFAULT_TRACE_PORT), False
-
-
-def dogstatsd_url(url, host, port, agent_host, exists=None):
-    """Return ``(url, from_env)`` for DogStatsD; arguments are parsed values or None."""
-    if url is not None:
-        return url, True
-    host = host or agent_host
-    if host is not None or port is not None:
-        return "udp://%s:%d" % (url_host(host or DEFAULT_HOST), port or DEFAULT_DOGSTATSD_PORT), True
-    if _socket_exists(DEFAULT_DOGSTATSD_SOCKET, exists):
-        return "unix://" + DEFAULT_DOGSTATSD_SOCKET, False
-    return "udp://%s:%d" % (DEFAULT_HOST, DEFAULT_DOGSTATSD_PORT), False
 
 
 def _socket_exists(path, exists):

@@ -53,8 +53,6 @@ SAFE_DEFAULTS = {
     "_obfuscation_query_string_regexp": "",
     "_http_server_error_statuses": frozenset(range(500, 600)),
     "_http_client_error_statuses": frozenset(range(500, 600)),
-    "_runtime_metrics_enabled": False,
-    "_dogstatsd_url": "udp://localhost:8125",
 }
 
 SETTING_NAMES = frozenset(SAFE_DEFAULTS)
@@ -221,16 +219,19 @@ class Config:
 
     # -- integrations
 
-    def _add(self, name, defaults=None, merge=True):
-        """Register integration ``name`` with its default settings and return its
-        :class:`IntegrationConfig`. Registering again merges the new defaults under
-        what the environment and code set (``merge=False``: under the environment only)."""
+    def _add(self, name, defaults=None, merge=True, declared=()):
+        """Register integration ``name`` with its default settings and its own
+        ``Setting`` declarations, and return its :class:`IntegrationConfig`. Registering
+        again merges the new defaults under what the environment and code set
+        (``merge=False``: under the environment only)."""
         with self._lock:
             ic = self._integrations.get(name)
             if ic is None:
-                return self._new_integration(name, defaults)
+                return self._new_integration(name, defaults, declared)
         if defaults:
             ic._set_defaults(defaults, merge)
+        if declared:
+            ic._declare(declared)
         return ic
 
     def _integration(self, name):
@@ -242,8 +243,8 @@ class Config:
                     ic = self._new_integration(name, None)
         return ic
 
-    def _new_integration(self, name, defaults):
-        ic = IntegrationConfig(self, name, defaults, self._environ)
+    def _new_integration(self, name, defaults, declared=()):
+        ic = IntegrationConfig(self, name, defaults, self._environ, declared)
         self._integrations[name] = ic
         # Reachable as a plain attribute from now on, unless the name is taken.
         if name.isidentifier() and name not in SETTING_NAMES and not hasattr(type(self), name):

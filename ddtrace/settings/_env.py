@@ -578,45 +578,6 @@ class TracerEnv(_Reader):
         "answer is the client's own mistake, not a failure of the call, as in Datadog's tracer)",
     )
 
-    # -- runtime metrics
-    _runtime_metrics_enabled = Env.var(
-        bool,
-        "runtime_metrics_enabled",
-        parser=_bool,
-        default=False,
-        help_type="Boolean",
-        help="Send Python runtime metrics (CPU, memory, threads, GC) to DogStatsD every 10 seconds",
-    )
-    raw_dogstatsd_url = Env.var(
-        t.Optional[str],
-        "dogstatsd_url",
-        parser=_parse.parse_udp_url,
-        default=None,
-        help_type="URL",
-        help_default="udp://localhost:8125",
-        help="Where to send runtime metrics: ``udp://host:port`` or ``unix:///path/to/dsd.socket``. "
-        "Takes precedence over ``DD_DOGSTATSD_HOST`` and ``DD_DOGSTATSD_PORT``. With none of "
-        "them (nor ``DD_AGENT_HOST``) set, ``/var/run/datadog/dsd.socket`` is used if it exists",
-    )
-    raw_dogstatsd_host = Env.var(
-        t.Optional[str],
-        "dogstatsd_host",
-        parser=_agent.parse_host,
-        default=None,
-        help_type="String",
-        help_default="DD_AGENT_HOST, else localhost",
-        help="Host name or IP address of DogStatsD",
-    )
-    raw_dogstatsd_port = Env.var(
-        t.Optional[int],
-        "dogstatsd_port",
-        parser=_int_at_least(1, 65535),
-        default=None,
-        help_type="Integer",
-        help_default="8125",
-        help="UDP port of DogStatsD",
-    )
-
 
 #: Which ``ddtrace.config`` attribute each ``raw_*`` variable feeds.
 RAW_TARGETS = {
@@ -629,9 +590,6 @@ RAW_TARGETS = {
     "raw_propagation_style_extract": "_propagation_style_extract",
     "raw_propagation_style_inject": "_propagation_style_inject",
     "raw_http_client_tag_query_string_legacy": "_http_client_tag_query_string",
-    "raw_dogstatsd_url": "_dogstatsd_url",
-    "raw_dogstatsd_host": "_dogstatsd_url",
-    "raw_dogstatsd_port": "_dogstatsd_url",
 }
 
 
@@ -667,12 +625,6 @@ def read_tracer_settings(environ=None):
     url, env_set = _agent.trace_agent_url(raw["raw_agent_url"], agent_host, raw["raw_agent_port"])
     values["_trace_agent_url"] = url
     origins["_trace_agent_url"] = "env" if env_set else "default"
-
-    url, env_set = _agent.dogstatsd_url(
-        raw["raw_dogstatsd_url"], raw["raw_dogstatsd_host"], raw["raw_dogstatsd_port"], agent_host
-    )
-    values["_dogstatsd_url"] = url
-    origins["_dogstatsd_url"] = "env" if env_set else "default"
 
     general = raw["raw_propagation_style"]
     for direction in ("extract", "inject"):
@@ -745,8 +697,53 @@ def env_key(integration):
     return "".join(c if c.isalnum() else "_" for c in integration).upper()
 
 
-def read_integration_settings(integration, environ=None):
-    """``(values, origins)`` of the per-integration variables for ``integration``."""
-    reader = IntegrationEnv(environ, dynamic={"integration": env_key(integration)})
+#: Parsers of the types an integration's own settings (``Setting``) may have.
+_DECLARED_PARSERS = {bool: _bool, str: _str}
+_declared_readers = {}
+
+
+def _declared_reader(settings):
+    """An envier reader for an integration's own :class:`~ddtrace.settings.integration.Setting`
+    declarations (made once per tuple of declarations)."""
+    reader = _declared_readers.get(settings)
+    if reader is not None:
+        return reader
+    attrs = {"__prefix__": "dd"}
+    for setting in settings:
+        parser = _DECLARED_PARSERS.get(setting.type)
+        if setting.type is int:
+            parser = _int_at_least(setting.low, setting.high)
+        elif setting.type is float:
+
+            def parser(raw, low=setting.low, high=setting.high):
+                return _parse.parse_float(raw, low, high)
+
+        name = setting.env[3:].lower() if setting.env else "{integration}." + setting.key
+        declared_type = setting.type if setting.default is not None else t.Optional[setting.type]
+        attrs[setting.key] = Env.var(
+            declared_type,
+            name,
+            parser=parser,
+            default=setting.default,
+            help_type=setting.type.__name__,
+            help=setting.help,
+        )
+    reader = _declared_readers[settings] = type("DeclaredIntegrationEnv", (_Reader,), attrs)
+    return reader
+
+
+def read_integration_settings(integration, environ=None, declared=None):
+    """``(values, origins)`` of ``integration``'s variables: those every integration has
+    (``declared`` None), or those of its own ``Setting`` declarations."""
+    cls = IntegrationEnv if declared is None else _declared_reader(tuple(declared))
+    reader = cls(environ, dynamic={"integration": env_key(integration)})
     del _notes[:]  # already logged; only the tracer-wide load keeps them
     return reader.settings, reader.origins
+
+
+def integration_variables(integration, settings=()):
+    """``[(config key, DD_* variable)]`` of ``integration``: the common ones, then its own."""
+    key = env_key(integration)
+    result = [(attr, env_name(var).replace("{INTEGRATION}", key)) for attr, var in declared(IntegrationEnv)]
+    result += [(setting.key, setting.env_name(integration)) for setting in settings]
+    return result

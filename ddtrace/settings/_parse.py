@@ -250,13 +250,3 @@ def parse_agent_url(raw):
         except ValueError:
             raise ValueError("expected a port between 1 and 65535") from None
     return scheme + "://" + rest.rstrip("/")
-
-
-def parse_udp_url(raw):
-    """Check a DogStatsD URL: ``udp://host:port`` or ``unix:///path``."""
-    url = raw.strip()
-    scheme, sep, rest = url.partition("://")
-    scheme = scheme.lower()
-    if not sep or scheme not in ("udp", "unix") or not rest:
-        raise ValueError("expected udp://host:port or unix:///path/to/socket")
-    return scheme + "://" + rest

@@ -4,6 +4,48 @@ from __future__ import annotations
 _MISSING = object()
 
 
+class Setting:
+    """One setting of an integration, declared in its registry row and read by the
+    settings system like every ``DD_*`` variable: ``config.<integration>.<key>``, from
+    ``DD_<INTEGRATION>_<KEY>`` (or ``env``), parsed as ``type``; a bad value is one
+    warning and the default.
+
+    :param key: the name under ``config.<integration>``.
+    :param type: ``bool``, ``int``, ``float`` or ``str``.
+    :param default: the value when the variable is unset or invalid.
+    :param help: one sentence for the docs and ``ddtrace-run --info``.
+    :param env: the variable's full name, when it is not ``DD_<INTEGRATION>_<KEY>``.
+    :param low: ``int`` / ``float`` only: the smallest valid value.
+    :param high: ``int`` / ``float`` only: the largest valid value.
+    """
+
+    __slots__ = ("key", "type", "default", "help", "env", "low", "high")
+
+    def __init__(self, key, type, default, help, env=None, low=None, high=None):
+        if type not in (bool, int, float, str):
+            raise TypeError("Setting %r: type must be bool, int, float or str, not %r" % (key, type))
+        self.key = key
+        self.type = type
+        self.default = default
+        self.help = help
+        self.env = env
+        self.low = low
+        self.high = high
+
+    def env_name(self, integration):
+        """The variable that sets it for ``integration``."""
+        if self.env:
+            return self.env
+        return "DD_%s_%s" % (_env_key(integration), self.key.upper())
+
+    def __repr__(self):
+        return "Setting(%r, %s, %r)" % (self.key, self.type.__name__, self.default)
+
+
+def _env_key(integration):
+    return "".join(c if c.isalnum() else "_" for c in integration).upper()
+
+
 class IntegrationConfig:
     """The settings of one integration, e.g. ``ddtrace.config.flask``.
 
@@ -43,13 +85,15 @@ class IntegrationConfig:
     set gives None (``config.flask["nope"]`` does not raise).
     """
 
-    __slots__ = ("__dict__", "_name", "_global", "_set_by")
+    __slots__ = ("__dict__", "_name", "_global", "_set_by", "_declared", "_environ")
 
-    def __init__(self, global_config, name, defaults=None, environ=None):
+    def __init__(self, global_config, name, defaults=None, environ=None, declared=()):
         object.__setattr__(self, "_name", name)
         object.__setattr__(self, "_global", global_config)
         # key -> (origin, the value that origin set); a different value now means code set it
         object.__setattr__(self, "_set_by", {})
+        object.__setattr__(self, "_declared", ())
+        object.__setattr__(self, "_environ", environ)
         base = {
             "service": None,
             "distributed_tracing": True,
@@ -61,21 +105,39 @@ class IntegrationConfig:
         if defaults:
             base.update(defaults)
         self._set_defaults(base)
-        self._read_env(environ)
+        self._read_env()
+        if declared:
+            self._declare(declared)
 
-    def _read_env(self, environ):
+    def _declare(self, settings):
+        """Add the integration's own :class:`Setting` declarations: their defaults under
+        what code set, their variables read from the environment."""
+        new = tuple(s for s in settings if s.key not in {d.key for d in self._declared})
+        if not new:
+            return
+        object.__setattr__(self, "_declared", self._declared + new)
+        d = self.__dict__
+        for setting in new:
+            if setting.key not in d or self._origin(setting.key) == "default":
+                value = setting.default
+                d[setting.key] = value
+                self._set_by[setting.key] = ("default", value)
+        self._read_env(new)
+
+    def _read_env(self, declared=None):
+        # declared=None: the variables every integration has; else only these declarations.
         from ddtrace.internal.logger import report_internal_error
 
         try:
             from ddtrace.settings._env import read_integration_settings
 
-            values, origins = read_integration_settings(self._name, environ)
+            values, origins = read_integration_settings(self._name, self._environ, declared)
         except Exception as e:  # envier missing or broken: defaults only
             report_internal_error(e, "reading the settings of integration %r" % (self._name,))
             return
         d = self.__dict__
         for key, value in values.items():
-            if origins[key] == "env":
+            if origins[key] == "env" and self._origin(key) != "code":
                 d[key] = value
                 self._set_by[key] = ("env", value)
         self._changed()
@@ -199,6 +261,18 @@ class IntegrationConfig:
         if server:
             return self._global._http_server_tag_query_string
         return self._global._http_client_tag_query_string
+
+    def _sources(self):
+        """``[(variable, value, origin)]`` of the settings read from the environment:
+        the common ones and the integration's own declared ones."""
+        from ddtrace.settings._env import integration_variables
+
+        d = self.__dict__
+        rows = []
+        for key, variable in integration_variables(self._name, self._declared):
+            if key in d:
+                rows.append((variable, d[key], self._origin(key)))
+        return rows
 
     def _origin(self, key):
         """Where ``key``'s value came from: ``"env"``, ``"default"``, ``"code"``, or None if unset."""

@@ -693,8 +693,25 @@ cdef class Span:
         for k, v in tags.items():
             self.set_tag(k, v)
 
+    cpdef set_tag_str(self, key, value):
+        """Set a tag whose value is text, as text (a number stays a string tag).
+
+        The cheap way for integrations: no type dispatch when both are ``str``; other
+        values are turned into strings, a value that cannot be is dropped.
+        """
+        if type(key) is str and type(value) is str:
+            self._set_str(key, value)
+            return
+        if value is None:
+            self._meta.pop(str(key), None)
+            return
+        try:
+            self._set_str(str(key), value if isinstance(value, str) else str(value))
+        except Exception:
+            log.debug("span %r: value of tag %r cannot be turned into a string; tag dropped", self.name, key)
+
     def _set_tag_str(self, key, value):
-        self._set_str(key, value)
+        self.set_tag_str(key, value)
 
     def get_tag(self, key):
         return self._meta.get(key)

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from tests.contrib.httplib.support import python_env
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import python_env
+from tests.contrib.kit import run_python
 
 pytestmark = pytest.mark.subprocess
 

@@ -7,10 +7,10 @@ import sys
 import pytest
 
 from ddtrace.commands import ddtrace_run
-from tests.contrib.httplib.support import HTTPTestServer
-from tests.contrib.httplib.support import ROOT
-from tests.contrib.httplib.support import free_port
-from tests.contrib.httplib.support import python_env
+from tests.contrib.kit import HTTPTestServer
+from tests.contrib.kit import ROOT
+from tests.contrib.kit import free_port
+from tests.contrib.kit import python_env
 
 pytestmark = pytest.mark.subprocess
 

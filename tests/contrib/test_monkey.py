@@ -15,9 +15,9 @@ from ddtrace.contrib._integration import Integration
 from ddtrace.contrib._integration import guard
 from ddtrace.contrib._integration import version_satisfies
 from ddtrace.internal import module_hooks
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import python_env
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import check
+from tests.contrib.kit import python_env
+from tests.contrib.kit import run_python
 
 # -- post-import hooks
 

@@ -40,8 +40,6 @@ def test_defaults(load):
     assert set(c._http_client_error_statuses) == set(range(500, 600))
     assert c._http_server_tag_query_string is True
     assert c._http_client_tag_query_string is True
-    assert c._runtime_metrics_enabled is False
-    assert c._dogstatsd_url == "udp://localhost:8125"
     assert c._report_hostname is False
     assert all(origin == "default" for _, origin in c._sources().values())
 
@@ -106,7 +104,6 @@ def test_safe_defaults_match_the_declarations(load):
         ("DD_HTTP_SERVER_TAG_QUERY_STRING", "false", "_http_server_tag_query_string", False),
         ("DD_TRACE_HTTP_CLIENT_TAG_QUERY_STRING", "false", "_http_client_tag_query_string", False),
         ("DD_HTTP_CLIENT_TAG_QUERY_STRING", "false", "_http_client_tag_query_string", False),
-        ("DD_RUNTIME_METRICS_ENABLED", "true", "_runtime_metrics_enabled", True),
         ("DD_TRACE_REPORT_HOSTNAME", "true", "_report_hostname", True),
         ("DD_TRACE_DEBUG", "false", "_debug_mode", False),
     ],
@@ -149,7 +146,6 @@ def test_variable(load, name, raw, attr, expected):
         ("DD_TRACE_AGENT_PORT", "http", "_trace_agent_url", "http://localhost:8126"),
         ("DD_TRACE_AGENT_PORT", "0", "_trace_agent_url", "http://localhost:8126"),
         ("DD_AGENT_HOST", "http://agent:8126", "_trace_agent_url", "http://localhost:8126"),
-        ("DD_DOGSTATSD_URL", "agent:8125", "_dogstatsd_url", "udp://localhost:8125"),
         ("DD_TRACE_PROPAGATION_STYLE", "jaeger", "_propagation_style_inject", ["datadog", "tracecontext", "baggage"]),
         ("DD_TRACE_HTTP_SERVER_ERROR_STATUSES", "oops", "_http_server_error_statuses", frozenset(range(500, 600))),
     ],
@@ -399,28 +395,6 @@ def test_a_failing_socket_check_falls_back_to_http(load, monkeypatch):
 
     monkeypatch.setattr(_agent, "path_exists", boom)
     assert load({})._trace_agent_url == "http://localhost:8126"
-
-
-@pytest.mark.parametrize(
-    "env, url",
-    [
-        ({}, "udp://localhost:8125"),
-        ({"DD_AGENT_HOST": "agent"}, "udp://agent:8125"),
-        ({"DD_DOGSTATSD_HOST": "statsd", "DD_AGENT_HOST": "agent"}, "udp://statsd:8125"),
-        ({"DD_DOGSTATSD_PORT": "9125"}, "udp://localhost:9125"),
-        ({"DD_DOGSTATSD_URL": "udp://s:1", "DD_DOGSTATSD_HOST": "x"}, "udp://s:1"),
-        ({"DD_DOGSTATSD_URL": "unix:///var/run/datadog/dsd.socket"}, "unix:///var/run/datadog/dsd.socket"),
-        ({"DD_AGENT_HOST": "::1"}, "udp://[::1]:8125"),
-    ],
-)
-def test_dogstatsd_url(load, env, url):
-    assert load(env)._dogstatsd_url == url
-
-
-def test_dogstatsd_socket_is_used_when_it_exists(load, sockets):
-    sockets.add("/var/run/datadog/dsd.socket")
-    assert load({})._dogstatsd_url == "unix:///var/run/datadog/dsd.socket"
-    assert load({"DD_AGENT_HOST": "agent"})._dogstatsd_url == "udp://agent:8125"
 
 
 def test_legacy_client_query_string_name_loses_to_the_new_one(load):

@@ -45,7 +45,6 @@ def test_parsers_raise_only_value_error(raw):
         _parse.parse_int,
         _parse.parse_trace_api,
         _parse.parse_agent_url,
-        _parse.parse_udp_url,
         lambda r: _parse.parse_key_values(r, "X", _ignore),
         lambda r: _parse.parse_status_codes(r, "X", _ignore),
         lambda r: _parse.parse_propagation_styles(r, "X", _ignore),

@@ -10,32 +10,13 @@ from __future__ import annotations
 from ddtrace.contrib._integration import Integration
 from ddtrace.contrib._integration import guard
 
-integration = Integration("asyncio", "asyncio", distributions=())
-
-#: Standard library: every version of Python we support.
-SUPPORTED = {}
+integration = Integration("asyncio")
+patch, unpatch, get_version = integration.patch, integration.unpatch, integration.version
 
 
-def get_version():
-    """"" : part of the standard library."""
-    return ""
-
-
-def patch():
-    """Make ``loop.run_in_executor(executor, fn, ...)`` run ``fn`` with the caller's
-    active span. Returns True if it patched now."""
-    return integration.patch(_patch)
-
-
-def unpatch():
-    """Restore ``BaseEventLoop.run_in_executor``."""
-    return integration.unpatch()
-
-
-def _patch(module):
-    import asyncio.base_events
-
-    integration.wrap(asyncio.base_events.BaseEventLoop, "run_in_executor", _traced_run_in_executor)
+@integration.on_import("asyncio.base_events")
+def _patch(base_events):
+    integration.wrap(base_events.BaseEventLoop, "run_in_executor", _traced_run_in_executor)
 
 
 def _traced_run_in_executor(wrapped, instance, args, kwargs):

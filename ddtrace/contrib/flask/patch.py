@@ -25,52 +25,20 @@ from contextvars import ContextVar
 import flask
 import wrapt
 
-from ddtrace.contrib import trace_utils
+from ddtrace.contrib import _server
 from ddtrace.contrib._integration import Integration
-from ddtrace.contrib._integration import distribution_version
 from ddtrace.contrib._integration import guard
-from ddtrace.contrib.wsgi import _EnvironHeaders
-from ddtrace.contrib.wsgi import _request_path
-from ddtrace.contrib.wsgi import _request_url
 from ddtrace.ext import COMPONENT
-from ddtrace.ext import SPAN_KIND
-from ddtrace.ext import SpanKind
 from ddtrace.ext import SpanTypes
-from ddtrace.ext import http as _http
 from ddtrace.internal.logger import report_internal_error
-from ddtrace.propagation._utils import HEADER_NAMES
-from ddtrace.trace._span import _active
-from ddtrace.trace.provider import DefaultContextProvider
-from ddtrace.settings import config
 
 _COMPONENT = "flask"
-_HTTP_ROUTE = _http.ROUTE
 _MISSING = object()
-_DEFAULT_PROVIDER = DefaultContextProvider()
 
-
-class _FlaskIntegration(Integration):
-    # ``flask.__version__`` is deprecated since Flask 3.0 and warns when read: take the
-    # version from the package metadata, once.
-    _version = _MISSING
-
-    def version(self):
-        v = self._version
-        if v is _MISSING:
-            v = self._version = distribution_version("flask", "Flask")
-        return v
-
-
-integration = _FlaskIntegration(
-    "flask",
-    "flask",
-    defaults={"distributed_tracing": True, "collect_view_args": True, "template_default_name": "<memory>"},
-    distributions=("flask", "Flask"),
-)
-
-#: Versions the integration is tested with (1.0.3 is the oldest Flask that runs on
-#: Python 3.11; 3.1 the newest release).
-SUPPORTED = {"flask": ">=1.0,<4"}
+# (The version comes from the package metadata: ``flask.__version__`` is deprecated
+# since Flask 3.0 and warns when read.)
+integration = Integration("flask")
+patch, unpatch, get_version = integration.patch, integration.unpatch, integration.version
 
 #: The request being handled on this thread / task, while Flask handles it.
 _current = ContextVar("ddtrace_flask_request", default=None)
@@ -81,23 +49,6 @@ _in_blueprint = ContextVar("ddtrace_flask_blueprint_setup", default=False)
 _NotFound = ()
 # Set by _patch: Flask's ContextVar of the current request context (Flask >= 2.2), if any.
 _REQUEST_CTX = None
-
-
-def get_version():
-    """The installed Flask version (from the package metadata)."""
-    return integration.version()
-
-
-def patch():
-    """Trace Flask applications (imports flask). Patching twice patches once; returns
-    True if it patched now."""
-    return integration.patch(_patch)
-
-
-def unpatch():
-    """Restore Flask's methods. Functions registered while patched stay wrapped but no
-    longer make spans."""
-    return integration.unpatch()
 
 
 # ------------------------------------------------------------------ patching
@@ -112,6 +63,7 @@ def _owner(classes, attr):
     return None
 
 
+@integration.on_import("flask")
 def _patch(module):
     global _NotFound, _REQUEST_CTX
     from werkzeug.exceptions import NotFound
@@ -189,35 +141,12 @@ def _patch(module):
 # ------------------------------------------------------------------ the request
 
 
-class _Request:
-    """The spans of one request and what is known about it so far."""
+class _Request(_server.ServerRequest):
+    """A request: the server block's, plus the ``flask.application`` span and whether
+    the URL rule was looked at. While the body is iterated the request is current
+    (``_current``) too, so Flask's steps run then (teardown) find it."""
 
-    __slots__ = (
-        "tracer",
-        "provider",
-        "span",
-        "app_span",
-        "response_span",
-        "method",
-        "route",
-        "status",
-        "routed",
-        "finished",
-        "previous",
-    )
-
-    def __init__(self, tracer, provider, span, app_span, method, previous):
-        self.tracer = tracer
-        self.provider = provider
-        self.span = span
-        self.app_span = app_span
-        self.response_span = None
-        self.method = method
-        self.route = None
-        self.status = None
-        self.routed = False
-        self.finished = False
-        self.previous = previous
+    __slots__ = ("app_span", "routed", "_token")
 
     def tag_route(self, request):
         """Record the matched URL rule (Flask's request object ``request``)."""
@@ -226,20 +155,18 @@ class _Request:
         if rule is None:
             return
         route = str(rule.rule)
-        self.route = route
+        self.set_route(route)
         span = self.span
         app_span = self.app_span
-        cfg = integration.config
-        span._set_tag_str(_HTTP_ROUTE, route)
-        span.resource = app_span.resource = "%s %s" % (self.method, route)
-        span._set_tag_str("flask.url_rule", route)
-        app_span._set_tag_str("flask.url_rule", route)
+        app_span.resource = span.resource
+        span.set_tag_str("flask.url_rule", route)
+        app_span.set_tag_str("flask.url_rule", route)
         endpoint = request.endpoint
         if endpoint is not None:
             endpoint = str(endpoint)
-            span._set_tag_str("flask.endpoint", endpoint)
-            app_span._set_tag_str("flask.endpoint", endpoint)
-        if cfg.get("collect_view_args"):
+            span.set_tag_str("flask.endpoint", endpoint)
+            app_span.set_tag_str("flask.endpoint", endpoint)
+        if integration.config.get("collect_view_args"):
             view_args = request.view_args
             if view_args:
                 for key, value in view_args.items():
@@ -247,73 +174,21 @@ class _Request:
                     span.set_tag(tag, value)
                     app_span.set_tag(tag, value)
 
-    def start_response(self, start_response):
-        """``start_response`` that records the status and response headers first."""
+    def _resume(self):
+        state = super()._resume()
+        return state, _current.set(self)
 
-        def traced_start_response(status, response_headers, *args):
-            try:
-                self._on_start_response(status, response_headers)
-            except Exception as e:
-                report_internal_error(e, "tagging a flask response")
-            return start_response(status, response_headers, *args)
-
-        return traced_start_response
-
-    def _on_start_response(self, status, response_headers):
-        code = trace_utils.parse_status_code(status)
-        if code is not None:
-            self.status = code
-        trace_utils.set_http_meta(self.span, integration.config, status_code=code, response_headers=response_headers)
-        if not self.routed:
-            request = _flask_request()
-            if request is not None:
-                self.tag_route(request)
-
-    def resume(self):
-        """Make the response span (started now if needed) and this request current, for
-        one step of the body; returns what :meth:`pause` needs to undo it."""
-        span = self.response_span
-        if span is None:
-            span = self.response_span = self.tracer.start_span("flask.response", child_of=self.span)
-            span._meta[COMPONENT] = _COMPONENT
-        provider = self.provider
-        if provider is _DEFAULT_PROVIDER:
-            previous = _active.set(span)  # a token: pause() puts back exactly what was there
-        else:
-            previous = provider.active()
-            provider.activate(span)
-        return previous, _current.set(self)
-
-    def pause(self, state):
-        previous, token = state
-        provider = self.provider
-        if provider is _DEFAULT_PROVIDER:
-            _active.reset(previous)
-        else:
-            provider.activate(previous)
+    def _pause(self, state):
+        state, token = state
+        super()._pause(state)
         _current.reset(token)
 
-    def finish(self, exc_info=None):
-        """End the request (once): response span, resource, then the request span."""
-        if self.finished:
-            return
-        self.finished = True
-        span = self.span
-        try:
-            if exc_info is not None:
-                span.set_exc_info(*exc_info)
-                if self.status is None:
-                    self.status = 500
-                    trace_utils.set_http_meta(span, integration.config, status_code=500)
-            if self.route is None:
-                # No URL rule matched (404, 405) or the request failed before routing.
-                span.resource = "%s %s" % (self.method, self.status) if self.status is not None else self.method
-            if self.response_span is not None:
-                self.response_span.finish()
-        except Exception as e:
-            report_internal_error(e, "finishing a flask request")
-        finally:
-            span.finish()
+
+def _route_on_response(req):
+    if not req.routed:
+        request = _flask_request()
+        if request is not None:
+            req.tag_route(request)
 
 
 def _flask_request():
@@ -331,9 +206,6 @@ def _flask_request():
 
 _VERSION = _MISSING
 
-#: ``(WSGI environ key, header name)`` of every header a propagation style reads.
-_PROPAGATION_KEYS = tuple(("HTTP_" + name.upper().replace("-", "_"), name) for name in sorted(HEADER_NAMES))
-
 
 def _flask_version():
     global _VERSION
@@ -343,48 +215,14 @@ def _flask_version():
 
 
 def _start_request(pin, environ):
-    tracer = integration.tracer(pin)
-    cfg = integration.config
-    service = trace_utils.int_service(pin, cfg, config.service)
-    provider = tracer._context_provider or _DEFAULT_PROVIDER
-    previous = _active.get() if provider is _DEFAULT_PROVIDER else provider.active()
-    method = environ.get("REQUEST_METHOD") or "GET"
-    if not isinstance(method, str):
-        method = str(method)
-    ctx = None
-    # Most requests carry no trace context: look for the few environ keys that could
-    # before handing anything to the propagator (which reads every key it is given).
-    found = None
-    for key, name in _PROPAGATION_KEYS:
-        value = environ.get(key)
-        if value is not None:
-            if found is None:
-                found = {}
-            found[name] = value
-    if found is not None:
-        ctx = trace_utils.extract_context(cfg, found)
-    if ctx is not None:
-        span = tracer.start_span(
-            "flask.request", child_of=ctx, service=service, span_type=SpanTypes.WEB, activate=True
-        )
-    else:
-        span = tracer.trace("flask.request", service=service, span_type=SpanTypes.WEB)
-    meta = span._meta
-    meta[COMPONENT] = _COMPONENT
-    meta[SPAN_KIND] = SpanKind.SERVER
+    req = _server.start_wsgi_request(integration, pin, "flask.request", environ, cls=_Request)
+    req.routed = False
     version = _flask_version()
     if version:
-        meta["flask.version"] = version
-    span.set_metric("_dd.measured", 1)
-    try:
-        url = _request_url(environ, _request_path(environ))
-    except Exception as e:
-        report_internal_error(e, "building the URL of a flask request")
-        url = None
-    trace_utils.set_http_meta(span, cfg, method=method, url=url, request_headers=_EnvironHeaders(environ))
-    app_span = tracer.trace("flask.application")
-    app_span._meta[COMPONENT] = _COMPONENT
-    return _Request(tracer, provider, span, app_span, method, previous)
+        req.span.set_tag_str("flask.version", version)
+    req.app_span = req.tracer.trace("flask.application")
+    req.app_span.set_tag_str(COMPONENT, _COMPONENT)
+    return req
 
 
 def _pin_of(app):
@@ -402,7 +240,7 @@ def _traced_wsgi_app(wrapped, instance, args, kwargs):
     environ, start_response = args
     try:
         req = _start_request(pin, environ)
-        start_response = req.start_response(start_response)
+        start_response = req.traced_start_response(start_response, _route_on_response)
     except Exception as e:
         report_internal_error(e, "starting a flask request")
         return wrapped(*args, **kwargs)
@@ -412,13 +250,11 @@ def _traced_wsgi_app(wrapped, instance, args, kwargs):
         result = wrapped(environ, start_response)
     except BaseException:
         exc_info = sys.exc_info()
-        try:
+        with guard("recording a flask request's exception"):
             req.app_span.set_exc_info(*exc_info)
             req.app_span.finish()
             req.finish(exc_info)
-            req.provider.activate(req.previous)
-        except Exception as e:
-            report_internal_error(e, "recording a flask request's exception")
+            req.restore_active()
         raise
     finally:
         _current.reset(token)
@@ -426,99 +262,13 @@ def _traced_wsgi_app(wrapped, instance, args, kwargs):
     try:
         req.app_span.finish()
         # The body is iterated later, maybe never: leave the server's thread as it was.
-        req.provider.activate(req.previous)
-        if hasattr(result, "__len__"):
-            return _SizedTracedResponse(result, req)
-        return _TracedResponse(result, req)
+        req.restore_active()
+        return req.wsgi_body(result, "flask.response")
     except Exception as e:
         report_internal_error(e, "wrapping a flask response")
-    try:
+    with guard("finishing a flask request"):
         req.finish()
-    except Exception as e:
-        report_internal_error(e, "finishing a flask request")
     return result
-
-
-class _TracedResponse:
-    """The response body: ``flask.response`` while it is iterated; the request ends
-    when the server closes it, when it is exhausted, or when it is dropped.
-
-    It is its own iterator (``iter(body) is body``), as werkzeug's bodies are: servers
-    and test clients then use it as they would the original.
-    """
-
-    def __init__(self, result, request):
-        self._dd_result = result
-        self._dd_request = request
-        self._dd_iter = None
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        request = self._dd_request
-        it = self._dd_iter
-        if request.finished:
-            if it is None:
-                it = self._dd_iter = iter(self._dd_result)
-            return next(it)
-        state = request.resume()
-        try:
-            if it is None:
-                it = self._dd_iter = iter(self._dd_result)
-            chunk = next(it)
-        except StopIteration:
-            request.pause(state)
-            request.finish()
-            raise
-        except BaseException:
-            exc_info = sys.exc_info()
-            request.pause(state)
-            request.finish(exc_info)
-            raise
-        request.pause(state)
-        return chunk
-
-    def close(self):
-        request = self._dd_request
-        close = getattr(self._dd_result, "close", None)
-        if request.finished:
-            # Ended when the body was exhausted: closing is no longer part of it.
-            if close is not None:
-                close()
-            return
-        if close is not None:
-            state = request.resume()
-            try:
-                close()
-            except BaseException:
-                exc_info = sys.exc_info()
-                request.pause(state)
-                request.finish(exc_info)
-                raise
-            request.pause(state)
-        request.finish()
-
-    def __del__(self):
-        # A server that never closes the body: end the trace rather than lose it.
-        request = self.__dict__.get("_dd_request")
-        if request is not None and not request.finished:
-            try:
-                request.finish()
-            except Exception:
-                pass
-
-    def __getattr__(self, name):
-        # Let servers see the body's own attributes (a file wrapper's, say).
-        if name.startswith("_dd_"):
-            raise AttributeError(name)
-        return getattr(self._dd_result, name)
-
-
-class _SizedTracedResponse(_TracedResponse):
-    # Only for bodies with a length: some servers set Content-Length from it.
-    def __len__(self):
-        return len(self._dd_result)
 
 
 # ------------------------------------------------------------------ Flask's steps
@@ -555,7 +305,7 @@ class _Step:
                 if isinstance(e, BaseException):
                     req.span.set_exc_info(type(e), e, e.__traceback__)
             span = req.tracer.trace(self.span_name)
-            span._meta[COMPONENT] = _COMPONENT
+            span.set_tag_str(COMPONENT, _COMPONENT)
         except Exception as e:
             report_internal_error(e, self.what)
             return wrapped(*args, **kwargs)
@@ -593,7 +343,7 @@ class _Call:
         try:
             resource = (req.route or self.rule) if self.view else None
             span = req.tracer.trace(self.name, resource=resource)
-            span._meta[COMPONENT] = _COMPONENT
+            span.set_tag_str(COMPONENT, _COMPONENT)
             return span
         except Exception as e:
             report_internal_error(e, "starting a span for %s" % (self.name,))
@@ -708,7 +458,7 @@ def _helper_span(name):
         return req.tracer.trace(name)
     if not integration.should_trace():
         return None
-    return integration.tracer().trace(name, service=trace_utils.int_service(None, integration.config, config.service))
+    return integration.tracer().trace(name, service=integration.service())
 
 
 def _traced_jsonify(wrapped, instance, args, kwargs):
@@ -716,7 +466,7 @@ def _traced_jsonify(wrapped, instance, args, kwargs):
     with guard("starting a flask.jsonify span"):
         span = _helper_span("flask.jsonify")
         if span is not None:
-            span._meta[COMPONENT] = _COMPONENT
+            span.set_tag_str(COMPONENT, _COMPONENT)
     if span is None:
         return wrapped(*args, **kwargs)
     with span:
@@ -755,8 +505,8 @@ class _TemplateRendering:
                     name = _template_label(args[0] if args else kwargs.get("template_name_or_list"), default)
                 span.resource = name
                 span.span_type = SpanTypes.TEMPLATE
-                span._meta[COMPONENT] = _COMPONENT
-                span._meta["flask.template_name"] = name
+                span.set_tag_str(COMPONENT, _COMPONENT)
+                span.set_tag_str("flask.template_name", name)
         if span is None:
             return wrapped(*args, **kwargs)
         with span:

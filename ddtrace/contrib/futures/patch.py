@@ -4,28 +4,11 @@ from __future__ import annotations
 from ddtrace.contrib._integration import Integration
 from ddtrace.contrib._integration import guard
 
-integration = Integration("futures", "concurrent.futures.thread", distributions=())
-
-#: Standard library: every version of Python we support.
-SUPPORTED = {}
+integration = Integration("futures")
+patch, unpatch, get_version = integration.patch, integration.unpatch, integration.version
 
 
-def get_version():
-    """"" : part of the standard library."""
-    return ""
-
-
-def patch():
-    """Make work submitted to a ``ThreadPoolExecutor`` run with the submitter's active
-    span (spans it starts become that span's children). Returns True if it patched now."""
-    return integration.patch(_patch)
-
-
-def unpatch():
-    """Restore ``ThreadPoolExecutor.submit``."""
-    return integration.unpatch()
-
-
+@integration.on_import("concurrent.futures.thread")
 def _patch(module):
     integration.wrap(module.ThreadPoolExecutor, "submit", _traced_submit)
 

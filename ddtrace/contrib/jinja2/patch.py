@@ -3,41 +3,21 @@ from __future__ import annotations
 
 import sys
 
-from ddtrace.contrib import trace_utils
 from ddtrace.contrib._integration import Integration
 from ddtrace.contrib._integration import guard
-from ddtrace.ext import COMPONENT
 from ddtrace.ext import SpanTypes
 
-integration = Integration("jinja2", "jinja2", defaults={"template_default_name": "<memory>"})
+integration = Integration("jinja2")
+patch, unpatch, get_version = integration.patch, integration.unpatch, integration.version
 
-#: Versions the integration is tested with.
-SUPPORTED = {"jinja2": ">=2.10,<4"}
-
-_COMPONENT = "jinja2"
 TEMPLATE_NAME = "jinja2.template_name"
 TEMPLATE_PATH = "jinja2.template_path"
 
 
-def get_version():
-    """The installed Jinja2 version."""
-    return integration.version()
-
-
-def patch():
+@integration.on_import("jinja2.environment")
+def _patch(environment):
     """Trace ``Environment.compile``, template loading and ``Template.render`` /
-    ``Template.generate`` (imports jinja2). Patching twice patches once."""
-    return integration.patch(_patch)
-
-
-def unpatch():
-    """Restore Jinja2's original methods."""
-    return integration.unpatch()
-
-
-def _patch(jinja2):
-    from jinja2 import environment
-
+    ``Template.generate``."""
     integration.wrap(environment.Template, "render", _traced_render)
     integration.wrap(environment.Template, "generate", _traced_generate)
     integration.wrap(environment.Environment, "compile", _traced_compile)
@@ -50,25 +30,14 @@ def _template_name(name):
     return name if isinstance(name, str) else str(name)
 
 
-def _tracer_for(environment):
-    """``(tracer, service)`` for a span about ``environment``'s work, or None when not tracing."""
+def _start(environment, name, resource, activate=True):
+    """A new template span for ``environment``'s work, or None when not tracing."""
     pin = integration.pin_of(environment)
     if not integration.should_trace(pin):
         return None
-    from ddtrace.settings import config
-
-    return integration.tracer(pin), trace_utils.int_service(pin, integration.config, config.service)
-
-
-def _start(environment, name, resource):
-    """A new, active template span for ``environment``'s work, or None when not tracing."""
-    target = _tracer_for(environment)
-    if target is None:
-        return None
-    tracer, service = target
-    span = tracer.trace(name, service=service, resource=resource, span_type=SpanTypes.TEMPLATE)
-    span._set_tag_str(COMPONENT, _COMPONENT)
-    span._set_tag_str(TEMPLATE_NAME, resource)
+    span = integration.start_span(name, pin, resource=resource, span_type=SpanTypes.TEMPLATE, activate=activate)
+    if span is not None:
+        span.set_tag_str(TEMPLATE_NAME, resource)
     return span
 
 
@@ -117,18 +86,12 @@ class _TracedGeneration:
             self._started = True
             with guard("starting a jinja2.render span"):
                 t = self._template
-                target = _tracer_for(getattr(t, "environment", None))
-                if target is None:
+                environment = getattr(t, "environment", None)
+                span = _start(environment, "jinja2.render", _template_name(t.name), activate=False)
+                if span is None:
                     return None
-                tracer, service = target
-                provider = self._provider = tracer.context_provider
+                provider = self._provider = integration.tracer(integration.pin_of(environment)).context_provider
                 previous = provider.active()
-                resource = _template_name(t.name)
-                span = tracer.start_span(
-                    "jinja2.render", child_of=previous, service=service, resource=resource, span_type=SpanTypes.TEMPLATE
-                )
-                span._set_tag_str(COMPONENT, _COMPONENT)
-                span._set_tag_str(TEMPLATE_NAME, resource)
                 provider.activate(span)
                 self._span = span
                 return previous
@@ -209,5 +172,5 @@ def _traced_load(wrapped, instance, args, kwargs):
         with guard("tagging a jinja2.load span"):
             filename = getattr(template, "filename", None)
             if filename:
-                span._set_tag_str(TEMPLATE_PATH, str(filename))
+                span.set_tag_str(TEMPLATE_PATH, str(filename))
     return template

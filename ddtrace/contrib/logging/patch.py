@@ -7,10 +7,8 @@ from ddtrace.contrib._integration import Integration
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.settings import config
 
-integration = Integration("logging", "logging", distributions=())
-
-#: Standard library: every version of Python we support.
-SUPPORTED = {}
+integration = Integration("logging")
+patch, unpatch, get_version = integration.patch, integration.unpatch, integration.version
 
 _local = threading.local()
 
@@ -31,25 +29,11 @@ class DDLogAttributes(dict):
             raise AttributeError(name) from None
 
 
-def get_version():
-    """"" : part of the standard library."""
-    return ""
-
-
-def patch():
+@integration.on_import("logging")
+def _patch(module):
     """Add ``dd.trace_id``, ``dd.span_id``, ``dd.service``, ``dd.env`` and
     ``dd.version`` to every record made by a ``logging.Logger`` while
-    ``DD_LOGS_INJECTION`` (``config._logs_injection``) is on. Returns True if it
-    patched now."""
-    return integration.patch(_patch)
-
-
-def unpatch():
-    """Stop adding the ids to records."""
-    return integration.unpatch()
-
-
-def _patch(module):
+    ``DD_LOGS_INJECTION`` (``config._logs_injection``) is on."""
     integration.wrap(module.Logger, "makeRecord", _traced_make_record)
 
 

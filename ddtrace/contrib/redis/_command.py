@@ -8,8 +8,6 @@ from __future__ import annotations
 
 #: Span name of every Redis command and pipeline.
 SPAN_NAME = "redis.command"
-#: Default service of Redis spans.
-DEFAULT_SERVICE = "redis"
 
 # Tag names (Datadog's).
 RAW_COMMAND = "redis.raw_command"

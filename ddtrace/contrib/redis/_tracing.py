@@ -3,21 +3,17 @@
 Built per integration (redis, rediscluster) by :class:`RedisTracing`, which knows
 where that client keeps its server address and queued pipeline commands. The command
 wrappers run on every Redis call, so they stay lean: one pin lookup, the tracing
-decision, the resource and ``redis.raw_command`` (bounded, see ``_command``), tags
-written straight into the new span's dicts.
+decision, the resource and ``redis.raw_command`` (bounded, see ``_command``).
 """
 from __future__ import annotations
 
 from ddtrace.contrib._integration import guard
 from ddtrace.contrib.redis import _command
+from ddtrace.ext import SpanKind
+from ddtrace.ext import SpanTypes
+from ddtrace.ext.db import SYSTEM
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.trace import Pin
-
-_STATIC_META = {"component": "redis", "span.kind": "client", "db.system": "redis"}
-_MEASURED = "_dd.measured"
-_HOST = "out.host"
-_SERVER_ADDRESS = "server.address"
-_PORT = "network.destination.port"
 
 
 def _number(value):
@@ -99,50 +95,40 @@ class RedisTracing:
     """Span helpers and wrapper factories bound to one integration.
 
     :param integration: the :class:`~ddtrace.contrib._integration.Integration`; its
-        config holds ``cmd_max_length`` and ``resource_only_command``.
-    :param component: the ``component`` tag.
-    :param default_service: service when neither a pin nor ``DD_<NAME>_SERVICE`` sets one.
+        config holds ``cmd_max_length`` and ``resource_only_command``, its registry row
+        the default service.
     """
 
-    def __init__(self, integration, component="redis", default_service=_command.DEFAULT_SERVICE):
+    def __init__(self, integration):
         self.integration = integration
-        self.default_service = default_service
-        self.static_meta = dict(_STATIC_META, component=component)
 
     # -- spans
 
     def start_span(self, pin, instance, peer_of, resource, raw):
-        """Start and activate a ``redis.command`` span with the common tags."""
-        integration = self.integration
-        span = integration.tracer(pin).trace(
+        """Start and activate a ``redis.command`` span with the common tags (None if
+        that failed)."""
+        host, port, db = peer_of(instance)
+        if port is not None:
+            port = _number(port)
+        span = self.integration.start_span(
             _command.SPAN_NAME,
-            service=integration.service(pin, self.default_service),
+            pin,
             resource=resource,
-            span_type="redis",
+            span_type=SpanTypes.REDIS,
+            kind=SpanKind.CLIENT,
+            measured=True,
+            host=host,
+            port=port,
         )
-        # The span exists and is active: from here on a failure must not lose it.
+        if span is None:
+            return None
         try:
-            meta = span._meta
-            meta.update(self.static_meta)
-            meta[_command.RAW_COMMAND] = raw
-            metrics = span._metrics
-            metrics[_MEASURED] = 1
-            host, port, db = peer_of(instance)
-            if host is not None:
-                host = host if type(host) is str else str(host)
-                meta[_HOST] = host
-                meta[_SERVER_ADDRESS] = host
-            if port is not None:
-                port = _number(port)
-                if port is not None:
-                    metrics[_PORT] = port
+            span.set_tag_str(SYSTEM, "redis")
+            span.set_tag_str(_command.RAW_COMMAND, raw)
             if db is not None:
                 db = _number(db)
                 if db is not None:
-                    metrics[_command.DB_INDEX] = db
-            if pin is not None and pin.tags:
-                for key, value in pin.tags.items():
-                    span.set_tag(key, value)
+                    span.set_metric(_command.DB_INDEX, db)
         except Exception as e:
             report_internal_error(e, "tagging a redis span")
         return span
@@ -153,7 +139,8 @@ class RedisTracing:
         name = _command.command_name(args)
         resource = name if cfg.get("resource_only_command", True) else raw
         span = self.start_span(pin, instance, peer_of, resource, raw)
-        span._metrics[_command.ARGS_LENGTH] = len(args)
+        if span is not None:
+            span.set_metric(_command.ARGS_LENGTH, len(args))
         return span, name
 
     def _pipeline_span(self, pin, instance, stack, peer_of):
@@ -162,7 +149,8 @@ class RedisTracing:
             stack, _max_length(cfg), cfg.get("resource_only_command", True)
         )
         span = self.start_span(pin, instance, peer_of, resource, raw)
-        span._metrics[_command.PIPELINE_LENGTH] = length
+        if span is not None:
+            span.set_metric(_command.PIPELINE_LENGTH, length)
         return span
 
     @staticmethod
@@ -170,7 +158,7 @@ class RedisTracing:
         try:
             rows = _command.row_count(name, result)
             if rows is not None:
-                span._metrics[_command.ROW_COUNT] = rows
+                span.set_metric(_command.ROW_COUNT, rows)
         except Exception as e:
             report_internal_error(e, "counting the rows of a redis reply")
 
@@ -192,6 +180,8 @@ class RedisTracing:
                 span, name = command_span(pin, instance, args, peer_of)
             except Exception as e:
                 report_internal_error(e, "starting a redis span")
+                return wrapped(*args, **kwargs)
+            if span is None:
                 return wrapped(*args, **kwargs)
             with span:
                 result = wrapped(*args, **kwargs)
@@ -216,6 +206,8 @@ class RedisTracing:
                 span, name = command_span(pin, instance, args, peer_of)
             except Exception as e:
                 report_internal_error(e, "starting a redis span")
+                return await wrapped(*args, **kwargs)
+            if span is None:
                 return await wrapped(*args, **kwargs)
             with span:
                 result = await wrapped(*args, **kwargs)

@@ -6,10 +6,9 @@ import sys
 import pytest
 
 from ddtrace.trace import tracer
-from tests.contrib.httplib.support import SCENARIO_TRACED
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import lifecycle_program
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import check
+from tests.contrib.kit import lifecycle_tests
+from tests.contrib.kit import run_python
 
 
 async def _child(name):
@@ -17,19 +16,19 @@ async def _child(name):
         await asyncio.sleep(0)
 
 
-def test_tasks_inherit_the_active_span_without_patching(memtracer):
+def test_tasks_inherit_the_active_span_without_patching(spans):
     async def main():
         with tracer.trace("parent") as parent:
             await asyncio.gather(_child("a"), _child("b"), asyncio.create_task(_child("c")))
         return parent
 
     parent = asyncio.run(main())
-    children = [s for s in memtracer.spans() if s.name in ("a", "b", "c")]
+    children = [s for s in spans() if s.name in ("a", "b", "c")]
     assert len(children) == 3
     assert all(c.parent_id == parent.span_id for c in children)
 
 
-def test_concurrent_tasks_do_not_mix_their_spans(memtracer):
+def test_concurrent_tasks_do_not_mix_their_spans(spans):
     async def request(name):
         with tracer.trace(name) as span:
             await asyncio.sleep(0)
@@ -46,7 +45,7 @@ def test_concurrent_tasks_do_not_mix_their_spans(memtracer):
 
 
 @pytest.mark.skipif(sys.version_info < (3, 9), reason="asyncio.to_thread is 3.9+")
-def test_to_thread_without_patching(memtracer):
+def test_to_thread_without_patching(spans):
     async def main():
         with tracer.trace("parent") as parent:
             seen = await asyncio.to_thread(tracer.current_span)
@@ -56,7 +55,7 @@ def test_to_thread_without_patching(memtracer):
     assert seen is parent
 
 
-def test_run_in_executor_unpatched_loses_the_span(memtracer):
+def test_run_in_executor_unpatched_loses_the_span(spans):
     async def main():
         with tracer.trace("parent"):
             return await asyncio.get_running_loop().run_in_executor(None, tracer.current_span)
@@ -65,7 +64,7 @@ def test_run_in_executor_unpatched_loses_the_span(memtracer):
 
 
 @pytest.mark.parametrize("executor", [None, "thread-pool"])
-def test_run_in_executor_patched(patched, memtracer, executor):
+def test_run_in_executor_patched(patched, spans, executor):
     def work():
         with tracer.trace("in-executor") as span:
             return span
@@ -84,7 +83,7 @@ def test_run_in_executor_patched(patched, memtracer, executor):
     assert span.parent_id == parent.span_id and span.trace_id == parent.trace_id
 
 
-def test_run_in_executor_exception_unchanged(patched, memtracer):
+def test_run_in_executor_exception_unchanged(patched, spans):
     boom = OSError("disk")
 
     def fail():
@@ -99,19 +98,19 @@ def test_run_in_executor_exception_unchanged(patched, memtracer):
     assert exc_info.value is boom
 
 
-EXERCISE = """
-async def main():
-    with tracer.trace("parent") as parent:
-        seen = await asyncio.get_running_loop().run_in_executor(None, tracer.current_span)
-    return parent, seen
-parent, seen = asyncio.run(main())
-print(1 if seen is parent else 0)
-"""
-
-
-@pytest.mark.subprocess
-@pytest.mark.parametrize("scenario", sorted(SCENARIO_TRACED))
-def test_lifecycle(scenario):
-    # futures is left unpatched so only the asyncio integration can carry the span.
-    code = lifecycle_program(scenario, "asyncio", "asyncio", "import asyncio", EXERCISE, stdlib=True)
-    assert check(run_python(code)).strip() == ("1" if SCENARIO_TRACED[scenario] else "0")
+# futures is left unpatched so only the asyncio integration can carry the span: the
+# "carried" span exists only when the executor's function saw the caller's span.
+test_lifecycle = lifecycle_tests(
+    "asyncio",
+    span="carried",
+    count=1,
+    env={"DD_TRACE_FUTURES_ENABLED": "false"},
+    exercise="""
+        async def main():
+            with tracer.trace("parent") as parent:
+                seen = await asyncio.get_running_loop().run_in_executor(None, tracer.current_span)
+            if seen is parent:
+                tracer.trace("carried").finish()
+        asyncio.run(main())
+    """,
+)

@@ -53,7 +53,7 @@ def django_project():
 
 @pytest.fixture
 def memtracer():
-    from tests.contrib.httplib.support import MemoryTracer
+    from tests.contrib.kit import MemoryTracer
 
     t = MemoryTracer()
     yield t

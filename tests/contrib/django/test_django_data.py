@@ -253,9 +253,9 @@ class TestTemplates:
 
 @pytest.mark.subprocess
 def test_tracing_minimal_off_turns_everything_on():
-    from tests.contrib.httplib.support import check
-    from tests.contrib.httplib.support import python_env
-    from tests.contrib.httplib.support import run_python
+    from tests.contrib.kit import check
+    from tests.contrib.kit import python_env
+    from tests.contrib.kit import run_python
 
     out = check(
         run_python(

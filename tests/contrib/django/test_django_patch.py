@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from tests.contrib.httplib.support import CHILD_PRELUDE
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import python_env
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import CHILD_PRELUDE
+from tests.contrib.kit import check
+from tests.contrib.kit import python_env
+from tests.contrib.kit import run_python
 
 pytestmark = pytest.mark.subprocess
 

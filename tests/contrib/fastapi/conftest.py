@@ -2,7 +2,7 @@ import pytest
 
 from ddtrace.settings import config
 from ddtrace.settings._env import DEFAULT_QUERY_STRING_REGEXP
-from tests.contrib.httplib.support import MemoryTracer
+from tests.contrib.kit import MemoryTracer
 
 from . import app as app_module
 

@@ -2,11 +2,11 @@
 it shares its hooks with the Starlette integration, each in a fresh interpreter."""
 import pytest
 
-from tests.contrib.httplib.support import CHILD_PRELUDE
-from tests.contrib.httplib.support import SCENARIO_TRACED
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import lifecycle_program
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import CHILD_PRELUDE
+from tests.contrib.kit import SCENARIO_TRACED
+from tests.contrib.kit import check
+from tests.contrib.kit import lifecycle_program
+from tests.contrib.kit import run_python
 
 EXERCISE = """
 from fastapi.testclient import TestClient
@@ -79,7 +79,7 @@ def test_unpatching_one_of_the_two_integrations():
 
 @pytest.mark.subprocess
 def test_settings_from_the_environment():
-    from tests.contrib.httplib.support import python_env
+    from tests.contrib.kit import python_env
 
     code = (
         CHILD_PRELUDE

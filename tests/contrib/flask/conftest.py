@@ -2,7 +2,7 @@ import pytest
 
 from ddtrace.settings import config
 from ddtrace.settings._env import DEFAULT_QUERY_STRING_REGEXP
-from tests.contrib.httplib.support import MemoryTracer
+from tests.contrib.kit import integration_of
 
 
 @pytest.fixture(autouse=True)
@@ -25,23 +25,12 @@ def _defaults(monkeypatch):
 
 
 @pytest.fixture
-def memtracer():
-    """The global tracer (what the integration uses) writing to memory."""
-    t = MemoryTracer()
-    yield t
-    t.restore()
-
-
-@pytest.fixture
-def patched():
-    from ddtrace.contrib.flask import patch as flask_patch
-    from ddtrace.contrib.jinja2 import patch as jinja2_patch
-
-    flask_patch.patch()
-    jinja2_patch.patch()
-    yield flask_patch.integration
-    flask_patch.unpatch()
-    jinja2_patch.unpatch()
+def patched(patched):
+    """Flask (the kit's fixture) and Jinja2, which renders its templates."""
+    jinja2 = integration_of("jinja2")
+    jinja2.patch()
+    yield patched
+    jinja2.unpatch()
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ def get(client, path, method="GET", **kwargs):
     return response, data
 
 
-def request_spans(memtracer, client, path, **kwargs):
+def request_spans(spans, client, path, **kwargs):
     response, data = get(client, path, **kwargs)
-    return response, data, memtracer.spans()
+    return response, data, spans()
 
 
 HOOKED_TAIL = [
@@ -39,11 +39,11 @@ HOOKED_TAIL = [
 ]
 
 
-def test_request_span(memtracer, client, monkeypatch):
+def test_request_span(spans, client, monkeypatch):
     monkeypatch.setattr(config, "service", "web-app")
-    response, data, spans = request_spans(memtracer, client, "/users/42", headers={"User-Agent": "test-agent/1"})
+    response, data, got = request_spans(spans, client, "/users/42", headers={"User-Agent": "test-agent/1"})
     assert response.status_code == 200 and b'"id"' in data
-    root = root_of(spans)
+    root = root_of(got)
     assert root.name == "flask.request"
     assert root.span_type == "web"
     assert root.service == "web-app"
@@ -64,13 +64,13 @@ def test_request_span(memtracer, client, monkeypatch):
     assert root._metrics["flask.view_args.user_id"] == 42
     assert root._metrics["_dd.measured"] == 1
     # Every span of the request is on the request's service.
-    assert {s.service for s in spans} == {"web-app"}
-    assert {s._meta.get("component") for s in spans} == {"flask"}
+    assert {s.service for s in got} == {"web-app"}
+    assert {s._meta.get("component") for s in got} == {"flask"}
 
 
-def test_span_tree(memtracer, client):
-    _, _, spans = request_spans(memtracer, client, "/users/1")
-    assert tree(spans) == [
+def test_span_tree(spans, client):
+    _, _, got = request_spans(spans, client, "/users/1")
+    assert tree(got) == [
         (0, "flask.request", "GET /users/<int:user_id>"),
         (1, "flask.application", "GET /users/<int:user_id>"),
         (2, "flask.preprocess_request", "flask.preprocess_request"),
@@ -79,19 +79,19 @@ def test_span_tree(memtracer, client):
         (3, "tests.contrib.flask.support.user", "/users/<int:user_id>"),
         (4, "flask.jsonify", "flask.jsonify"),
     ] + [(d + 1, n, r) for d, n, r in HOOKED_TAIL] + [(1, "flask.response", "flask.response")]
-    app_span = by_name(spans, "flask.application")
+    app_span = by_name(got, "flask.application")
     assert app_span._meta["flask.endpoint"] == "user"
     assert app_span._meta["flask.url_rule"] == "/users/<int:user_id>"
     assert app_span._metrics["flask.view_args.user_id"] == 1
-    assert all(s.error == 0 for s in spans)
-    assert all(s.finished for s in spans)
-    assert len({s.trace_id for s in spans}) == 1
+    assert all(s.error == 0 for s in got)
+    assert all(s.finished for s in got)
+    assert len({s.trace_id for s in got}) == 1
 
 
-def test_no_hooks_is_twelve_spans_or_less(memtracer, patched):
+def test_no_hooks_is_twelve_spans_or_less(spans, patched):
     client = make_app(hooks=False).test_client()
-    _, _, spans = request_spans(memtracer, client, "/hello/ann")
-    assert names(spans) == [
+    _, _, got = request_spans(spans, client, "/hello/ann")
+    assert names(got) == [
         "flask.request",
         "flask.application",
         "flask.preprocess_request",
@@ -102,48 +102,48 @@ def test_no_hooks_is_twelve_spans_or_less(memtracer, patched):
         "flask.do_teardown_appcontext",
         "flask.response",
     ]
-    assert root_of(spans)._meta["flask.view_args.name"] == "ann"
+    assert root_of(got)._meta["flask.view_args.name"] == "ann"
 
 
-def test_not_found(memtracer, client):
-    response, _, spans = request_spans(memtracer, client, "/nowhere")
+def test_not_found(spans, client):
+    response, _, got = request_spans(spans, client, "/nowhere")
     assert response.status_code == 404
-    root = root_of(spans)
+    root = root_of(got)
     assert root.resource == "GET 404"
     assert root.error == 0
     assert root._meta["http.status_code"] == "404"
     for tag in ("http.route", "flask.endpoint", "flask.url_rule"):
         assert tag not in root._meta
-    assert by_name(spans, "flask.application").resource == "flask.application"
+    assert by_name(got, "flask.application").resource == "flask.application"
     # A routing miss is not an error of dispatch_request.
-    assert by_name(spans, "flask.dispatch_request").error == 0
-    assert "flask.handle_http_exception" in names(spans)
-    assert all(s.error == 0 for s in spans)
+    assert by_name(got, "flask.dispatch_request").error == 0
+    assert "flask.handle_http_exception" in names(got)
+    assert all(s.error == 0 for s in got)
 
 
-def test_method_not_allowed(memtracer, client):
-    response, _, spans = request_spans(memtracer, client, "/users/3", method="POST")
+def test_method_not_allowed(spans, client):
+    response, _, got = request_spans(spans, client, "/users/3", method="POST")
     assert response.status_code == 405
-    root = root_of(spans)
+    root = root_of(got)
     assert root.resource == "POST 405"
     assert root.error == 0
     assert "http.route" not in root._meta
-    dispatch = by_name(spans, "flask.dispatch_request")
+    dispatch = by_name(got, "flask.dispatch_request")
     assert dispatch.error == 1
     assert dispatch._meta["error.type"] == "werkzeug.exceptions.MethodNotAllowed"
 
 
-def test_view_raises(memtracer, client):
-    response, _, spans = request_spans(memtracer, client, "/boom")
+def test_view_raises(spans, client):
+    response, _, got = request_spans(spans, client, "/boom")
     assert response.status_code == 500
-    root = root_of(spans)
+    root = root_of(got)
     assert root.resource == "GET /boom"
     assert root.error == 1
     assert root._meta["http.status_code"] == "500"
     assert root._meta["error.type"] == "builtins.RuntimeError"
     assert root._meta["error.message"] == "boom"
     assert "RuntimeError" in root._meta["error.stack"]
-    errors = {s.name for s in spans if s.error}
+    errors = {s.name for s in got if s.error}
     assert errors == {
         "flask.request",
         "flask.dispatch_request",
@@ -151,12 +151,12 @@ def test_view_raises(memtracer, client):
         "flask.handle_user_exception",
     }
     for name in errors:
-        assert by_name(spans, name)._meta["error.type"] == "builtins.RuntimeError"
-    assert by_name(spans, "flask.handle_exception").error == 0
-    assert by_name(spans, "flask.application").error == 0
+        assert by_name(got, name)._meta["error.type"] == "builtins.RuntimeError"
+    assert by_name(got, "flask.handle_exception").error == 0
+    assert by_name(got, "flask.application").error == 0
 
 
-def test_propagated_exception_reaches_the_caller_unchanged(memtracer, patched):
+def test_propagated_exception_reaches_the_caller_unchanged(spans, patched):
     app = make_app()
     app.config["PROPAGATE_EXCEPTIONS"] = True
     raised = RuntimeError("propagated")
@@ -168,102 +168,102 @@ def test_propagated_exception_reaches_the_caller_unchanged(memtracer, patched):
     with pytest.raises(RuntimeError) as info:
         app.test_client().get("/raise")
     assert info.value is raised
-    spans = memtracer.spans()
-    root = root_of(spans)
+    got = spans()
+    root = root_of(got)
     assert root.error == 1
     assert root._meta["http.status_code"] == "500"
     assert root._meta["error.type"] == "builtins.RuntimeError"
     assert root.resource == "GET /raise"
-    assert by_name(spans, "flask.application").error == 1
-    assert all(s.finished for s in spans)
-    assert "flask.response" not in names(spans)
+    assert by_name(got, "flask.application").error == 1
+    assert all(s.finished for s in got)
+    assert "flask.response" not in names(got)
 
 
-def test_http_exception(memtracer, client):
-    response, _, spans = request_spans(memtracer, client, "/abort")
+def test_http_exception(spans, client):
+    response, _, got = request_spans(spans, client, "/abort")
     assert response.status_code == 403
-    root = root_of(spans)
+    root = root_of(got)
     assert root.error == 0
     assert root.resource == "GET /abort"
     assert root._meta["http.status_code"] == "403"
     for name in ("flask.dispatch_request", "tests.contrib.flask.support.forbidden"):
-        span = by_name(spans, name)
+        span = by_name(got, name)
         assert span.error == 1
         assert span._meta["error.type"] == "werkzeug.exceptions.Forbidden"
-    assert by_name(spans, "flask.handle_user_exception").error == 0
-    assert by_name(spans, "flask.handle_http_exception").error == 0
+    assert by_name(got, "flask.handle_user_exception").error == 0
+    assert by_name(got, "flask.handle_http_exception").error == 0
 
 
-def test_error_handler(memtracer, client):
-    response, data, spans = request_spans(memtracer, client, "/handled")
+def test_error_handler(spans, client):
+    response, data, got = request_spans(spans, client, "/handled")
     assert (response.status_code, data) == (418, b"handled")
-    root = root_of(spans)
+    root = root_of(got)
     assert root.error == 0
     assert root._meta["http.status_code"] == "418"
-    assert by_name(spans, "tests.contrib.flask.support.handled").error == 1
-    handler = by_name(spans, "tests.contrib.flask.support.handle_handled")
-    assert handler.parent_id == by_name(spans, "flask.handle_user_exception").span_id
+    assert by_name(got, "tests.contrib.flask.support.handled").error == 1
+    handler = by_name(got, "tests.contrib.flask.support.handle_handled")
+    assert handler.parent_id == by_name(got, "flask.handle_user_exception").span_id
     assert handler.error == 0
 
 
-def test_error_handler_for_500(memtracer, patched):
+def test_error_handler_for_500(spans, patched):
     app = make_app()
 
     @app.errorhandler(500)
     def server_error(e):
         return "sorry", 500
 
-    response, data, spans = request_spans(memtracer, app.test_client(), "/boom")
+    response, data, got = request_spans(spans, app.test_client(), "/boom")
     assert (response.status_code, data) == (500, b"sorry")
-    root = root_of(spans)
+    root = root_of(got)
     assert root.error == 1
     assert root._meta["error.type"] == "builtins.RuntimeError"
-    handler = by_name(spans, "tests.contrib.flask.test_flask.server_error")
-    assert handler.parent_id == by_name(spans, "flask.handle_exception").span_id
+    handler = by_name(got, "tests.contrib.flask.test_flask.server_error")
+    assert handler.parent_id == by_name(got, "flask.handle_exception").span_id
 
 
-def test_status_500_returned_by_view(memtracer, client):
-    response, _, spans = request_spans(memtracer, client, "/status/503")
+def test_status_500_returned_by_view(spans, client):
+    response, _, got = request_spans(spans, client, "/status/503")
     assert response.status_code == 503
-    root = root_of(spans)
+    root = root_of(got)
     assert root.error == 1
     assert "error.type" not in root._meta
     assert root.resource == "GET /status/<int:code>"
 
 
-def test_status_400_is_not_an_error(memtracer, client):
-    _, _, spans = request_spans(memtracer, client, "/status/404")
-    root = root_of(spans)
+def test_status_400_is_not_an_error(spans, client):
+    _, _, got = request_spans(spans, client, "/status/404")
+    root = root_of(got)
     assert root.error == 0
     assert root.resource == "GET /status/<int:code>"
     assert root._meta["http.route"] == "/status/<int:code>"
 
 
-def test_blueprint(memtracer, client):
-    response, data, spans = request_spans(memtracer, client, "/bp/item/pen")
+def test_blueprint(spans, client):
+    response, data, got = request_spans(spans, client, "/bp/item/pen")
     assert data == b"item pen"
-    root = root_of(spans)
+    root = root_of(got)
     assert root.resource == "GET /bp/item/<name>"
     assert root._meta["flask.endpoint"] == "bp.item"
     assert root._meta["http.route"] == "/bp/item/<name>"
-    view = by_name(spans, "bp.item")
+    view = by_name(got, "bp.item")
     assert view.resource == "/bp/item/<name>"
-    assert view.parent_id == by_name(spans, "flask.dispatch_request").span_id
-    pre = by_name(spans, "flask.preprocess_request")
-    hooks = [s.name for s in spans if s.parent_id == pre.span_id]
+    assert view.parent_id == by_name(got, "flask.dispatch_request").span_id
+    pre = by_name(got, "flask.preprocess_request")
+    hooks = [s.name for s in got if s.parent_id == pre.span_id]
     assert hooks == ["tests.contrib.flask.support.before", "tests.contrib.flask.support.bp_before"]
 
 
-def test_blueprint_error_handler(memtracer, client):
-    response, data, spans = request_spans(memtracer, client, "/bp/fail")
+def test_blueprint_error_handler(spans, client):
+    response, data, got = request_spans(spans, client, "/bp/fail")
     assert (response.status_code, data) == (400, b"bp handled")
-    assert by_name(spans, "bp.bp_fail")._meta["error.type"] == "builtins.KeyError"
-    handler = by_name(spans, "tests.contrib.flask.support.bp_key_error")
-    assert handler.parent_id == by_name(spans, "flask.handle_user_exception").span_id
-    assert root_of(spans).error == 0
+    assert by_name(got, "bp.bp_fail")._meta["error.type"] == "builtins.KeyError"
+    handler = by_name(got, "tests.contrib.flask.support.bp_key_error")
+    assert handler.parent_id == by_name(got, "flask.handle_user_exception").span_id
+    assert root_of(got).error == 0
 
 
-def test_blueprint_app_hooks(memtracer, patched):
+def test_blueprint_app_hooks(spans, patched):
     app = make_app(hooks=False)
     bp = flask.Blueprint("extra", __name__)
 
@@ -284,23 +284,23 @@ def test_blueprint_app_hooks(memtracer, patched):
         return "nothing here", 404
 
     app.register_blueprint(bp)
-    response, data, spans = request_spans(memtracer, app.test_client(), "/missing")
+    response, data, got = request_spans(spans, app.test_client(), "/missing")
     assert (response.status_code, data) == (404, b"nothing here")
-    found = set(names(spans))
+    found = set(names(got))
     for hook in ("app_wide_before", "app_wide_after", "app_wide_teardown", "app_wide_404"):
         assert "tests.contrib.flask.test_flask." + hook in found
 
 
-def test_render_template(memtracer, client):
-    response, data, spans = request_spans(memtracer, client, "/template")
+def test_render_template(spans, client):
+    response, data, got = request_spans(spans, client, "/template")
     assert data.startswith(b"Hello ann! included")
-    render = by_name(spans, "flask.render_template")
+    render = by_name(got, "flask.render_template")
     assert render.resource == "page.html"
     assert render.span_type == "template"
     assert render._meta["flask.template_name"] == "page.html"
     assert render._meta["component"] == "flask"
-    assert render.parent_id == by_name(spans, "tests.contrib.flask.support.template").span_id
-    below = [(d, n, r) for d, n, r in tree(spans) if n.startswith("jinja2.")]
+    assert render.parent_id == by_name(got, "tests.contrib.flask.support.template").span_id
+    below = [(d, n, r) for d, n, r in tree(got) if n.startswith("jinja2.")]
     assert [(n, r) for _, n, r in below] == [
         ("jinja2.load", "page.html"),
         ("jinja2.compile", "page.html"),
@@ -308,150 +308,150 @@ def test_render_template(memtracer, client):
         ("jinja2.load", "inc.html"),
         ("jinja2.compile", "inc.html"),
     ]
-    load = [s for s in spans if s.name == "jinja2.load"][0]
+    load = [s for s in got if s.name == "jinja2.load"][0]
     assert load.parent_id == render.span_id
     assert load._meta["jinja2.template_path"].endswith("page.html")
     # Compiled once: the second request loads from the cache.
-    memtracer.spans()
-    _, _, spans = request_spans(memtracer, client, "/template")
-    assert [n for n in names(spans) if n.startswith("jinja2.")] == ["jinja2.load", "jinja2.render", "jinja2.load"]
+    spans()
+    _, _, got = request_spans(spans, client, "/template")
+    assert [n for n in names(got) if n.startswith("jinja2.")] == ["jinja2.load", "jinja2.render", "jinja2.load"]
 
 
-def test_render_template_string(memtracer, client):
-    _, data, spans = request_spans(memtracer, client, "/template_string")
+def test_render_template_string(spans, client):
+    _, data, got = request_spans(spans, client, "/template_string")
     assert data == b"hi bob"
-    render = by_name(spans, "flask.render_template_string")
+    render = by_name(got, "flask.render_template_string")
     assert (render.resource, render.span_type) == ("<memory>", "template")
     assert render._meta["flask.template_name"] == "<memory>"
-    assert [(s.name, s.resource) for s in spans if s.parent_id == render.span_id] == [
+    assert [(s.name, s.resource) for s in got if s.parent_id == render.span_id] == [
         ("jinja2.compile", "<memory>"),
         ("jinja2.render", "<memory>"),
     ]
 
 
-def test_template_default_name(memtracer, client):
+def test_template_default_name(spans, client):
     config.flask["template_default_name"] = "inline"
-    _, _, spans = request_spans(memtracer, client, "/template_string")
-    assert by_name(spans, "flask.render_template_string").resource == "inline"
+    _, _, got = request_spans(spans, client, "/template_string")
+    assert by_name(got, "flask.render_template_string").resource == "inline"
 
 
-def test_helpers_outside_a_request(memtracer, app, monkeypatch):
+def test_helpers_outside_a_request(spans, app, monkeypatch):
     monkeypatch.setattr(config, "service", "worker")
     with app.app_context():
         assert flask.render_template_string("{{ 1 + 1 }}") == "2"
         flask.jsonify(ok=True)
-    spans = memtracer.spans()
-    assert [(s.name, s.parent_id, s.service) for s in spans if s.name.startswith("flask.")] == [
+    got = spans()
+    assert [(s.name, s.parent_id, s.service) for s in got if s.name.startswith("flask.")] == [
         ("flask.render_template_string", 0, "worker"),
         ("flask.jsonify", 0, "worker"),
     ]
     # An app context outside a request is not a request: no teardown span.
-    assert "flask.do_teardown_appcontext" not in names(spans)
+    assert "flask.do_teardown_appcontext" not in names(got)
 
 
-def test_view_args_collection_switch(memtracer, client):
+def test_view_args_collection_switch(spans, client):
     config.flask["collect_view_args"] = False
-    _, _, spans = request_spans(memtracer, client, "/hello/zoe")
-    root = root_of(spans)
+    _, _, got = request_spans(spans, client, "/hello/zoe")
+    root = root_of(got)
     assert not [k for k in list(root._meta) + list(root._metrics) if k.startswith("flask.view_args")]
 
 
-def test_distributed_tracing(memtracer, client):
+def test_distributed_tracing(spans, client):
     headers = {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "2"}
-    _, _, spans = request_spans(memtracer, client, "/hello/x", headers=headers)
-    root = root_of(spans)
+    _, _, got = request_spans(spans, client, "/hello/x", headers=headers)
+    root = root_of(got)
     assert root.trace_id % (1 << 64) == 1234
     assert root.parent_id == 5678
     assert root._metrics["_sampling_priority_v1"] == 2
-    assert {s.trace_id for s in spans} == {root.trace_id}
+    assert {s.trace_id for s in got} == {root.trace_id}
 
 
-def test_distributed_tracing_tracecontext(memtracer, client):
+def test_distributed_tracing_tracecontext(spans, client):
     headers = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
-    _, _, spans = request_spans(memtracer, client, "/hello/x", headers=headers)
-    root = root_of(spans)
+    _, _, got = request_spans(spans, client, "/hello/x", headers=headers)
+    root = root_of(got)
     assert root.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
     assert root.parent_id == 0xB7AD6B7169203331
 
 
-def test_distributed_tracing_off(memtracer, client):
+def test_distributed_tracing_off(spans, client):
     config.flask["distributed_tracing"] = False
     headers = {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678"}
-    _, _, spans = request_spans(memtracer, client, "/hello/x", headers=headers)
-    root = root_of(spans)
+    _, _, got = request_spans(spans, client, "/hello/x", headers=headers)
+    root = root_of(got)
     assert root.parent_id == 0
     assert root.trace_id % (1 << 64) != 1234
 
 
-def test_request_inside_an_active_span(memtracer, client):
-    tracer = memtracer.tracer
+def test_request_inside_an_active_span(spans, client):
+    tracer = spans.tracer
     with tracer.trace("test.outer") as outer:
         get(client, "/hello/x")
         assert tracer.current_span() is outer
-    spans = memtracer.spans()
-    assert by_name(spans, "flask.request").parent_id == outer.span_id
+    got = spans()
+    assert by_name(got, "flask.request").parent_id == outer.span_id
 
 
-def test_service_settings(memtracer, client, monkeypatch):
+def test_service_settings(spans, client, monkeypatch):
     monkeypatch.setattr(config, "service", "from-dd-service")
     config.flask["service"] = "flask-service"
-    _, _, spans = request_spans(memtracer, client, "/hello/x")
-    assert {s.service for s in spans} == {"flask-service"}
+    _, _, got = request_spans(spans, client, "/hello/x")
+    assert {s.service for s in got} == {"flask-service"}
 
 
-def test_pin_service(memtracer, app, monkeypatch):
+def test_pin_service(spans, app, monkeypatch):
     monkeypatch.setattr(config, "service", "from-dd-service")
     Pin.override(app, service="pinned")
-    _, _, spans = request_spans(memtracer, app.test_client(), "/hello/x")
-    assert {s.service for s in spans} == {"pinned"}
+    _, _, got = request_spans(spans, app.test_client(), "/hello/x")
+    assert {s.service for s in got} == {"pinned"}
 
 
-def test_query_string_and_header_tags(memtracer, client, monkeypatch):
+def test_query_string_and_header_tags(spans, client, monkeypatch):
     monkeypatch.setattr(config, "http_header_tags", {"x-request-id": "request.id", "x-after": ""})
-    _, _, spans = request_spans(
-        memtracer, client, "/hello/x?page=2&password=hunter2", headers={"X-Request-Id": "abc"}
+    _, _, got = request_spans(
+        spans, client, "/hello/x?page=2&password=hunter2", headers={"X-Request-Id": "abc"}
     )
-    meta = root_of(spans)._meta
+    meta = root_of(got)._meta
     assert meta["http.url"] == "http://localhost/hello/x?page=2&<redacted>"
     assert meta["request.id"] == "abc"
     assert meta["http.response.headers.x-after"] == "1"
 
 
-def test_query_string_off(memtracer, client):
+def test_query_string_off(spans, client):
     config.flask["trace_query_string"] = False
-    _, _, spans = request_spans(memtracer, client, "/hello/x?page=2")
-    assert root_of(spans)._meta["http.url"] == "http://localhost/hello/x"
+    _, _, got = request_spans(spans, client, "/hello/x?page=2")
+    assert root_of(got)._meta["http.url"] == "http://localhost/hello/x"
 
 
-def test_streamed_response(memtracer, app):
+def test_streamed_response(spans, app):
     client = app.test_client()
     response = client.get("/stream", buffered=False)
     # The trace is open until the body is consumed and closed.
-    assert memtracer.spans() == []
+    assert spans() == []
     assert response.get_data() == b"chunk0;chunk1;chunk2;"
     response.close()
-    spans = memtracer.spans()
-    assert all(s.finished for s in spans)
-    stream_response = by_name(spans, "flask.response")
-    chunks = [s for s in spans if s.name == "chunk"]
+    got = spans()
+    assert all(s.finished for s in got)
+    stream_response = by_name(got, "flask.response")
+    chunks = [s for s in got if s.name == "chunk"]
     assert [c.resource for c in chunks] == ["0", "1", "2"]
     assert all(c.parent_id == stream_response.span_id for c in chunks)
-    root = root_of(spans)
+    root = root_of(got)
     assert stream_response.parent_id == root.span_id
     assert root.start_ns + root.duration_ns >= chunks[-1].start_ns + chunks[-1].duration_ns
 
 
-def test_stream_with_context(memtracer, client):
-    _, data, spans = request_spans(memtracer, client, "/stream_ctx")
+def test_stream_with_context(spans, client):
+    _, data, got = request_spans(spans, client, "/stream_ctx")
     assert data == b"path=/stream_ctx;end"
-    root = root_of(spans)
+    root = root_of(got)
     assert root.resource == "GET /stream_ctx"
     # The generator's request context is popped when the stream ends: that teardown
     # runs under flask.response.
-    response = by_name(spans, "flask.response")
-    under_response = [s.name for s in spans if s.parent_id == response.span_id]
+    response = by_name(got, "flask.response")
+    under_response = [s.name for s in got if s.parent_id == response.span_id]
     assert "flask.do_teardown_request" in under_response
-    assert all(s.finished for s in spans)
+    assert all(s.finished for s in got)
 
 
 def _call_wsgi(app, path):
@@ -462,8 +462,8 @@ def _call_wsgi(app, path):
     return app(environ, lambda status, headers, exc_info=None: statuses.append(status)), statuses
 
 
-def test_body_never_closed_does_not_grow_a_trace(memtracer, app):
-    tracer = memtracer.tracer
+def test_body_never_closed_does_not_grow_a_trace(spans, app):
+    tracer = spans.tracer
     body, statuses = _call_wsgi(app, "/stream")
     it = iter(body)
     assert next(it) == b"chunk0;"
@@ -474,61 +474,61 @@ def test_body_never_closed_does_not_grow_a_trace(memtracer, app):
     second, _ = _call_wsgi(app, "/hello/next")
     assert b"".join(second) == b"hello next"
     second.close()
-    spans = memtracer.spans()
-    assert root_of(spans).resource == "GET /hello/<name>"
-    assert root_of(spans).parent_id == 0
+    got = spans()
+    assert root_of(got).resource == "GET /hello/<name>"
+    assert root_of(got).parent_id == 0
     # The abandoned body ends its trace when it is dropped.
     del body, it
     gc.collect()
-    spans = memtracer.spans()
-    assert root_of([s for s in spans if s.name != "chunk"]).resource == "GET /stream"
-    assert all(s.finished for s in spans)
+    got = spans()
+    assert root_of([s for s in got if s.name != "chunk"]).resource == "GET /stream"
+    assert all(s.finished for s in got)
     assert tracer.current_span() is None
 
 
-def test_body_exhausted_without_close(memtracer, app):
+def test_body_exhausted_without_close(spans, app):
     body, _ = _call_wsgi(app, "/hello/x")
     assert list(body) == [b"hello x"]
-    spans = memtracer.spans()
-    assert root_of(spans).finished
+    got = spans()
+    assert root_of(got).finished
     body.close()  # closing afterwards is harmless
-    assert memtracer.spans() == []
+    assert spans() == []
 
 
-def test_close_before_iterating(memtracer, app):
+def test_close_before_iterating(spans, app):
     body, _ = _call_wsgi(app, "/hello/x")
     body.close()
-    spans = memtracer.spans()
-    assert "flask.response" in names(spans)
-    assert all(s.finished for s in spans)
+    got = spans()
+    assert "flask.response" in names(got)
+    assert all(s.finished for s in got)
 
 
-def test_hooks_returning_a_response(memtracer, patched):
+def test_hooks_returning_a_response(spans, patched):
     app = make_app(hooks=False)
 
     @app.before_request
     def short_circuit():
         return "early", 200
 
-    _, data, spans = request_spans(memtracer, app.test_client(), "/hello/x")
+    _, data, got = request_spans(spans, app.test_client(), "/hello/x")
     assert data == b"early"
-    root = root_of(spans)
+    root = root_of(got)
     assert root.resource == "GET /hello/<name>"
-    assert "flask.dispatch_request" not in names(spans)
+    assert "flask.dispatch_request" not in names(got)
 
 
-def test_before_request_raises(memtracer, patched):
+def test_before_request_raises(spans, patched):
     app = make_app(hooks=False)
 
     @app.before_request
     def broken():
         raise ValueError("no")
 
-    response, _, spans = request_spans(memtracer, app.test_client(), "/hello/x")
+    response, _, got = request_spans(spans, app.test_client(), "/hello/x")
     assert response.status_code == 500
-    assert by_name(spans, "tests.contrib.flask.test_flask.broken")._meta["error.type"] == "builtins.ValueError"
-    assert by_name(spans, "flask.preprocess_request").error == 1
-    root = root_of(spans)
+    assert by_name(got, "tests.contrib.flask.test_flask.broken")._meta["error.type"] == "builtins.ValueError"
+    assert by_name(got, "flask.preprocess_request").error == 1
+    root = root_of(got)
     assert root.error == 1 and root.resource == "GET /hello/<name>"
 
 
@@ -549,7 +549,7 @@ def test_registration_returns_the_users_function(patched):
     assert app.view_functions["view"].__wrapped__ is view
 
 
-def test_same_view_on_two_rules(memtracer, patched):
+def test_same_view_on_two_rules(spans, patched):
     app = flask.Flask(__name__)
 
     @app.route("/a")
@@ -560,11 +560,11 @@ def test_same_view_on_two_rules(memtracer, patched):
     client = app.test_client()
     get(client, "/a")
     get(client, "/b/3")
-    views = [s for s in memtracer.spans() if s.name.endswith(".shared")]
+    views = [s for s in spans() if s.name.endswith(".shared")]
     assert [v.resource for v in views] == ["/a", "/b/<int:n>"]
 
 
-def test_class_based_view(memtracer, patched):
+def test_class_based_view(spans, patched):
     from flask.views import MethodView
 
     class ItemAPI(MethodView):
@@ -573,14 +573,14 @@ def test_class_based_view(memtracer, patched):
 
     app = flask.Flask(__name__)
     app.add_url_rule("/items/<int:item_id>", view_func=ItemAPI.as_view("items"))
-    _, data, spans = request_spans(memtracer, app.test_client(), "/items/4")
+    _, data, got = request_spans(spans, app.test_client(), "/items/4")
     assert data == b"item 4"
-    view = by_name(spans, "tests.contrib.flask.test_flask.items")
+    view = by_name(got, "tests.contrib.flask.test_flask.items")
     assert view.resource == "/items/<int:item_id>"
 
 
 @pytest.mark.skipif(FLASK_VERSION < (2, 0), reason="async views need Flask 2")
-def test_async_view(memtracer, patched):
+def test_async_view(spans, patched):
     pytest.importorskip("asgiref")
     import asyncio
 
@@ -595,32 +595,32 @@ def test_async_view(memtracer, patched):
             await asyncio.sleep(0.001)
         return "async done"
 
-    _, data, spans = request_spans(memtracer, app.test_client(), "/async")
+    _, data, got = request_spans(spans, app.test_client(), "/async")
     assert data == b"async done"
-    view = by_name(spans, "tests.contrib.flask.test_flask.async_view")
-    inner = by_name(spans, "inside.async")
+    view = by_name(got, "tests.contrib.flask.test_flask.async_view")
+    inner = by_name(got, "inside.async")
     assert inner.parent_id == view.span_id
     assert view.duration_ns >= inner.duration_ns
 
 
-def test_routes_registered_before_patching(memtracer):
+def test_routes_registered_before_patching(spans):
     from ddtrace.contrib.flask import patch as flask_patch
 
     app = make_app()
     flask_patch.patch()
     try:
-        _, data, spans = request_spans(memtracer, app.test_client(), "/hello/early")
+        _, data, got = request_spans(spans, app.test_client(), "/hello/early")
     finally:
         flask_patch.unpatch()
     assert data == b"hello early"
-    root = root_of(spans)
+    root = root_of(got)
     assert root.resource == "GET /hello/<name>"
     # Flask's steps are traced; the app's own functions were registered unwrapped.
-    assert "flask.dispatch_request" in names(spans)
-    assert not [n for n in names(spans) if n.startswith("tests.")]
+    assert "flask.dispatch_request" in names(got)
+    assert not [n for n in names(got) if n.startswith("tests.")]
 
 
-def test_helpers_imported_before_patching_are_not_traced(memtracer, app):
+def test_helpers_imported_before_patching_are_not_traced(spans, app):
     from .support import template_helpers
 
     render_template, render_template_string, jsonify = template_helpers()
@@ -629,7 +629,7 @@ def test_helpers_imported_before_patching_are_not_traced(memtracer, app):
     assert flask.templating.render_template_string.__wrapped__ is render_template_string
 
 
-def test_unpatch(memtracer, patched):
+def test_unpatch(spans, patched):
     from ddtrace.contrib.flask import patch as flask_patch
 
     app = make_app()
@@ -639,39 +639,39 @@ def test_unpatch(memtracer, patched):
     assert not hasattr(flask.jsonify, "__wrapped__")
     _, data = get(app.test_client(), "/users/5")
     assert b"5" in data
-    assert memtracer.spans() == []
+    assert spans() == []
     flask_patch.patch()
     get(app.test_client(), "/users/5")
-    assert root_of(memtracer.spans()).resource == "GET /users/<int:user_id>"
+    assert root_of(spans()).resource == "GET /users/<int:user_id>"
 
 
-def test_disabled_integration(memtracer, client):
+def test_disabled_integration(spans, client):
     config.flask["enabled"] = False
     _, data = get(client, "/users/6")
     assert b"6" in data
-    assert [s for s in memtracer.spans() if s.name.startswith("flask.")] == []
+    assert [s for s in spans() if s.name.startswith("flask.")] == []
 
 
-def test_disabled_tracer(memtracer, client):
-    tracer = memtracer.tracer
+def test_disabled_tracer(spans, client):
+    tracer = spans.tracer
     tracer.enabled = False
     try:
         _, data = get(client, "/template")
     finally:
         tracer.enabled = True
     assert data.startswith(b"Hello")
-    assert memtracer.spans() == []
+    assert spans() == []
 
 
-def test_double_patch_makes_one_set_of_spans(memtracer, patched):
+def test_double_patch_makes_one_set_of_spans(spans, patched):
     from ddtrace.contrib.flask import patch as flask_patch
 
     assert flask_patch.patch() is False
     client = make_app().test_client()
-    _, _, spans = request_spans(memtracer, client, "/users/1")
-    assert names(spans).count("flask.request") == 1
-    assert names(spans).count("flask.dispatch_request") == 1
-    assert names(spans).count("tests.contrib.flask.support.user") == 1
+    _, _, got = request_spans(spans, client, "/users/1")
+    assert names(got).count("flask.request") == 1
+    assert names(got).count("flask.dispatch_request") == 1
+    assert names(got).count("tests.contrib.flask.support.user") == 1
 
 
 def test_no_deprecation_warning_from_version(patched, recwarn):
@@ -682,7 +682,7 @@ def test_no_deprecation_warning_from_version(patched, recwarn):
 
 
 @pytest.mark.skipif(not hasattr(flask.Flask, "before_first_request"), reason="removed in Flask 2.3")
-def test_before_first_request(memtracer, patched):
+def test_before_first_request(spans, patched):
     import warnings
 
     app = make_app(hooks=False)
@@ -694,15 +694,15 @@ def test_before_first_request(memtracer, patched):
             pass
 
     client = app.test_client()
-    _, _, spans = request_spans(memtracer, client, "/hello/a")
-    hook = by_name(spans, "tests.contrib.flask.test_flask.warm_up")
-    assert hook.parent_id == by_name(spans, "flask.application").span_id
-    _, _, spans = request_spans(memtracer, client, "/hello/b")
-    assert "tests.contrib.flask.test_flask.warm_up" not in names(spans)
+    _, _, got = request_spans(spans, client, "/hello/a")
+    hook = by_name(got, "tests.contrib.flask.test_flask.warm_up")
+    assert hook.parent_id == by_name(got, "flask.application").span_id
+    _, _, got = request_spans(spans, client, "/hello/b")
+    assert "tests.contrib.flask.test_flask.warm_up" not in names(got)
 
 
 @pytest.mark.skipif(FLASK_VERSION < (2, 0), reason="async hooks need Flask 2")
-def test_async_hook(memtracer, patched):
+def test_async_hook(spans, patched):
     pytest.importorskip("asgiref")
     app = make_app(hooks=False)
 
@@ -710,14 +710,14 @@ def test_async_hook(memtracer, patched):
     async def async_before():
         pass
 
-    _, data, spans = request_spans(memtracer, app.test_client(), "/hello/a")
+    _, data, got = request_spans(spans, app.test_client(), "/hello/a")
     assert data == b"hello a"
-    hook = by_name(spans, "tests.contrib.flask.test_flask.async_before")
-    assert hook.parent_id == by_name(spans, "flask.preprocess_request").span_id
+    hook = by_name(got, "tests.contrib.flask.test_flask.async_before")
+    assert hook.parent_id == by_name(got, "flask.preprocess_request").span_id
     assert hook.finished
 
 
-def test_tracer_failure_does_not_reach_the_app(memtracer, client, internal_errors, monkeypatch):
+def test_tracer_failure_does_not_reach_the_app(spans, client, internal_errors, monkeypatch):
     """A failure inside the tracer is reported; the request is served as usual."""
     from ddtrace.contrib.flask import patch as flask_patch
 
@@ -726,14 +726,14 @@ def test_tracer_failure_does_not_reach_the_app(memtracer, client, internal_error
 
     monkeypatch.setattr(flask_patch._Request, "tag_route", broken)
     internal_errors.allowed = True
-    response, data, spans = request_spans(memtracer, client, "/users/9")
+    response, data, got = request_spans(spans, client, "/users/9")
     assert response.status_code == 200 and b"9" in data
     assert [what for what, _ in internal_errors.errors][0] == "starting a flask.preprocess_request span"
-    assert all(s.finished for s in spans)
-    assert root_of(spans)._meta["http.status_code"] == "200"
+    assert all(s.finished for s in got)
+    assert root_of(got)._meta["http.status_code"] == "200"
 
 
-def test_start_failure_serves_the_request_untraced(memtracer, client, internal_errors, monkeypatch):
+def test_start_failure_serves_the_request_untraced(spans, client, internal_errors, monkeypatch):
     from ddtrace.contrib.flask import patch as flask_patch
 
     def broken(pin, environ):
@@ -745,19 +745,19 @@ def test_start_failure_serves_the_request_untraced(memtracer, client, internal_e
     assert response.status_code == 200
     assert [what for what, _ in internal_errors.errors] == ["starting a flask request"]
     # Only the helper's own span (made outside a request) remains.
-    assert [s.name for s in memtracer.spans()] == ["flask.jsonify"]
+    assert [s.name for s in spans()] == ["flask.jsonify"]
 
 
 @pytest.mark.skipif(not hasattr(flask, "stream_template_string"), reason="stream_template needs Flask 2.2")
-def test_streamed_template(memtracer, patched):
+def test_streamed_template(spans, patched):
     app = flask.Flask(__name__)
 
     @app.route("/streamed")
     def streamed():
         return flask.Response(flask.stream_template_string("{% for i in range(3) %}{{ i }};{% endfor %}"))
 
-    _, data, spans = request_spans(memtracer, app.test_client(), "/streamed")
+    _, data, got = request_spans(spans, app.test_client(), "/streamed")
     assert data == b"0;1;2;"
-    render = by_name(spans, "jinja2.render")
+    render = by_name(got, "jinja2.render")
     # Rendered while the server iterates the body.
-    assert render.parent_id == by_name(spans, "flask.response").span_id
+    assert render.parent_id == by_name(got, "flask.response").span_id

@@ -22,12 +22,12 @@ def server(app):
         yield s
 
 
-def wait_for_traces(memtracer, n, timeout=10.0):
+def wait_for_traces(spans, n, timeout=10.0):
     """The spans of ``n`` finished traces (the server finishes them on its threads)."""
     collected = []
     give_up = time.monotonic() + timeout
     while True:
-        collected.extend(memtracer.spans())
+        collected.extend(spans())
         if len({s.trace_id for s in collected if s.parent_id == 0 or s.name == "flask.request"}) >= n:
             return sorted(collected, key=lambda s: s.start_ns)
         if time.monotonic() > give_up:
@@ -44,51 +44,51 @@ def fetch(url, headers=None, method="GET"):
         return e.code, e.read(), dict(e.headers)
 
 
-def test_request_over_http(memtracer, server):
+def test_request_over_http(spans, server):
     status, body, headers = fetch(server.url("/users/7?lang=en"), {"User-Agent": "real-client/2"})
     assert (status, headers["X-After"]) == (200, "1")
-    spans = wait_for_traces(memtracer, 1)
-    root = root_of(spans)
+    got = wait_for_traces(spans, 1)
+    root = root_of(got)
     assert root.name == "flask.request"
     assert root.resource == "GET /users/<int:user_id>"
     assert root._meta["http.url"] == "http://127.0.0.1:%d/users/7?lang=en" % server.port
     assert root._meta["http.useragent"] == "real-client/2"
     assert root._meta["http.status_code"] == "200"
     assert root._meta["http.route"] == "/users/<int:user_id>"
-    assert names(spans)[-1] == "flask.response"
-    assert len(spans) == 14
-    assert all(s.finished for s in spans)
+    assert names(got)[-1] == "flask.response"
+    assert len(got) == 14
+    assert all(s.finished for s in got)
 
 
-def test_error_over_http(memtracer, server):
+def test_error_over_http(spans, server):
     status, body, _ = fetch(server.url("/boom"))
     assert status == 500
-    root = root_of(wait_for_traces(memtracer, 1))
+    root = root_of(wait_for_traces(spans, 1))
     assert root.error == 1
     assert root._meta["error.type"] == "builtins.RuntimeError"
     assert root._meta["http.status_code"] == "500"
 
 
-def test_not_found_and_method_not_allowed_over_http(memtracer, server):
+def test_not_found_and_method_not_allowed_over_http(spans, server):
     assert fetch(server.url("/missing"))[0] == 404
     assert fetch(server.url("/post"))[0] == 405
-    spans = wait_for_traces(memtracer, 2)
-    roots = [s for s in spans if s.name == "flask.request"]
+    got = wait_for_traces(spans, 2)
+    roots = [s for s in got if s.name == "flask.request"]
     assert sorted(r.resource for r in roots) == ["GET 404", "GET 405"]
     assert all("http.route" not in r._meta for r in roots)
 
 
-def test_distributed_headers_over_http(memtracer, server):
+def test_distributed_headers_over_http(spans, server):
     fetch(
         server.url("/hello/remote"),
         {"x-datadog-trace-id": "99", "x-datadog-parent-id": "77", "x-datadog-sampling-priority": "1"},
     )
-    root = root_of(wait_for_traces(memtracer, 1))
+    root = root_of(wait_for_traces(spans, 1))
     assert root.trace_id % (1 << 64) == 99
     assert root.parent_id == 77
 
 
-def test_streamed_response_over_http(memtracer, server):
+def test_streamed_response_over_http(spans, server):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
         conn.request("GET", "/stream")
@@ -96,14 +96,14 @@ def test_streamed_response_over_http(memtracer, server):
         assert resp.read() == b"chunk0;chunk1;chunk2;"
     finally:
         conn.close()
-    spans = wait_for_traces(memtracer, 1)
-    response = by_name(spans, "flask.response")
-    chunks = [s for s in spans if s.name == "chunk"]
+    got = wait_for_traces(spans, 1)
+    response = by_name(got, "flask.response")
+    chunks = [s for s in got if s.name == "chunk"]
     assert len(chunks) == 3 and all(c.parent_id == response.span_id for c in chunks)
-    assert all(s.finished for s in spans)
+    assert all(s.finished for s in got)
 
 
-def test_client_leaving_mid_stream(memtracer, patched):
+def test_client_leaving_mid_stream(spans, patched):
     """A client that goes away mid-stream: the server closes the body and the trace ends."""
     app = flask.Flask(__name__)
     release = threading.Event()
@@ -125,13 +125,13 @@ def test_client_leaving_mid_stream(memtracer, patched):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()  # reset: the server's next write fails
         release.set()
-        spans = wait_for_traces(memtracer, 1)
-    root = root_of(spans)
+        got = wait_for_traces(spans, 1)
+    root = root_of(got)
     assert root.resource == "GET /slow"
-    assert all(s.finished for s in spans)
+    assert all(s.finished for s in got)
 
 
-def test_concurrent_requests_are_separate_traces(memtracer, server):
+def test_concurrent_requests_are_separate_traces(spans, server):
     results = []
 
     def call(i):
@@ -143,13 +143,13 @@ def test_concurrent_requests_are_separate_traces(memtracer, server):
     for t in threads:
         t.join(10)
     assert results == [200] * 8
-    spans = wait_for_traces(memtracer, 8)
-    roots = [s for s in spans if s.name == "flask.request"]
+    got = wait_for_traces(spans, 8)
+    roots = [s for s in got if s.name == "flask.request"]
     assert len(roots) == 8
     assert all(r.parent_id == 0 for r in roots)
     assert len({r.trace_id for r in roots}) == 8
     by_trace = {}
-    for s in spans:
+    for s in got:
         by_trace.setdefault(s.trace_id, []).append(s)
     seen = set()
     for trace in by_trace.values():
@@ -159,7 +159,7 @@ def test_concurrent_requests_are_separate_traces(memtracer, server):
     assert seen == {"n%d" % i for i in range(8)}
 
 
-def test_real_server_with_app_not_patched_for_views(memtracer):
+def test_real_server_with_app_not_patched_for_views(spans):
     """An application created before patching: requests are traced, its functions are not."""
     from ddtrace.contrib.flask import patch as flask_patch
 
@@ -168,8 +168,8 @@ def test_real_server_with_app_not_patched_for_views(memtracer):
     try:
         with serving(app) as server:
             assert fetch(server.url("/hello/z"))[0] == 200
-            spans = wait_for_traces(memtracer, 1)
+            got = wait_for_traces(spans, 1)
     finally:
         flask_patch.unpatch()
-    assert root_of(spans).resource == "GET /hello/<name>"
-    assert not [n for n in names(spans) if n.startswith("tests.")]
+    assert root_of(got).resource == "GET /hello/<name>"
+    assert not [n for n in names(got) if n.startswith("tests.")]

@@ -5,10 +5,9 @@ import threading
 import pytest
 
 from ddtrace.trace import tracer
-from tests.contrib.httplib.support import SCENARIO_TRACED
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import lifecycle_program
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import check
+from tests.contrib.kit import lifecycle_tests
+from tests.contrib.kit import run_python
 
 
 def _work(name):
@@ -16,13 +15,13 @@ def _work(name):
         return threading.get_ident()
 
 
-def test_submitted_work_joins_the_trace(patched, memtracer):
+def test_submitted_work_joins_the_trace(patched, spans):
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         with tracer.trace("parent") as parent:
             futures = [pool.submit(_work, "child-%d" % i) for i in range(4)]
             idents = {f.result() for f in futures}
     assert threading.get_ident() not in idents
-    spans = memtracer.spans()
+    spans = spans()
     children = [s for s in spans if s.name.startswith("child-")]
     assert len(children) == 4
     assert all(c.parent_id == parent.span_id and c.trace_id == parent.trace_id for c in children)
@@ -30,7 +29,7 @@ def test_submitted_work_joins_the_trace(patched, memtracer):
     assert {s.name for s in spans} == {"parent", "child-0", "child-1", "child-2", "child-3"}
 
 
-def test_map_and_keyword_arguments(patched, memtracer):
+def test_map_and_keyword_arguments(patched, spans):
     def work(x, *, scale):
         with tracer.trace("mapped"):
             return x * scale
@@ -39,22 +38,22 @@ def test_map_and_keyword_arguments(patched, memtracer):
         with tracer.trace("parent") as parent:
             assert pool.submit(work, 3, scale=2).result() == 6
             assert list(pool.map(lambda v: v + 1, [1, 2])) == [2, 3]
-    mapped = [s for s in memtracer.spans() if s.name == "mapped"]
+    mapped = [s for s in spans() if s.name == "mapped"]
     assert mapped[0].parent_id == parent.span_id
 
 
-def test_worker_does_not_keep_the_context(patched, memtracer):
+def test_worker_does_not_keep_the_context(patched, spans):
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         with tracer.trace("parent"):
             pool.submit(lambda: None).result()
         # Same worker thread, submitted outside any span: a new trace.
         root = pool.submit(_work, "later").result
         root()
-    later = [s for s in memtracer.spans() if s.name == "later"][0]
+    later = [s for s in spans() if s.name == "later"][0]
     assert later.parent_id == 0
 
 
-def test_nothing_active_submits_the_function_itself(patched, memtracer):
+def test_nothing_active_submits_the_function_itself(patched, spans):
     seen = []
 
     class Recorder(concurrent.futures.ThreadPoolExecutor):
@@ -68,7 +67,7 @@ def test_nothing_active_submits_the_function_itself(patched, memtracer):
     assert seen == [None]
 
 
-def test_exceptions_propagate_unchanged(patched, memtracer):
+def test_exceptions_propagate_unchanged(patched, spans):
     boom = KeyError("k")
 
     def fail():
@@ -82,27 +81,24 @@ def test_exceptions_propagate_unchanged(patched, memtracer):
     assert exc_info.value is boom
 
 
-def test_unpatched_work_starts_new_traces(memtracer):
+def test_unpatched_work_starts_new_traces(spans):
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         with tracer.trace("parent"):
             pool.submit(_work, "child").result()
-    child = [s for s in memtracer.spans() if s.name == "child"][0]
+    child = [s for s in spans() if s.name == "child"][0]
     assert child.parent_id == 0
 
 
-EXERCISE = """
-import concurrent.futures
-with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-    with tracer.trace("parent") as parent:
-        child_parent = pool.submit(lambda: tracer.current_span()).result()
-print(1 if child_parent is parent else 0)
-"""
-
-
-@pytest.mark.subprocess
-@pytest.mark.parametrize("scenario", sorted(SCENARIO_TRACED))
-def test_lifecycle(scenario):
-    code = lifecycle_program(
-        scenario, "futures", "concurrent.futures.thread", "import concurrent.futures.thread", EXERCISE, stdlib=True
-    )
-    assert check(run_python(code)).strip() == ("1" if SCENARIO_TRACED[scenario] else "0")
+test_lifecycle = lifecycle_tests(
+    "futures",
+    span="carried",
+    count=1,
+    exercise="""
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            with tracer.trace("parent") as parent:
+                child_parent = pool.submit(lambda: tracer.current_span()).result()
+        if child_parent is parent:
+            tracer.trace("carried").finish()
+    """,
+)

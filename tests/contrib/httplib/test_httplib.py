@@ -7,7 +7,7 @@ import pytest
 from ddtrace.internal.suppress import suppressed
 from ddtrace.settings import config
 from ddtrace.trace import tracer
-from tests.contrib.httplib.support import free_port
+from tests.contrib.kit import free_port
 
 
 def _one(memtracer):
@@ -164,7 +164,7 @@ def test_tracer_internals_are_not_traced(patched, memtracer, server):
 def test_writer_requests_are_not_traced(patched, server):
     # The real agent writer, sending to the local server as if it were an agent.
     from ddtrace.internal.writer import AgentWriter
-    from tests.contrib.httplib.support import MemoryTracer
+    from tests.contrib.kit import MemoryTracer
 
     mem = MemoryTracer()
     try:

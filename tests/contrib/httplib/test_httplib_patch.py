@@ -2,12 +2,12 @@
 in a fresh interpreter."""
 import pytest
 
-from tests.contrib.httplib.support import SCENARIO_TRACED
-from tests.contrib.httplib.support import HTTPTestServer
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import lifecycle_program
-from tests.contrib.httplib.support import python_env
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import SCENARIO_TRACED
+from tests.contrib.kit import HTTPTestServer
+from tests.contrib.kit import check
+from tests.contrib.kit import lifecycle_program
+from tests.contrib.kit import python_env
+from tests.contrib.kit import run_python
 
 EXERCISE = """
 import os

@@ -3,7 +3,7 @@ import http.client
 
 import pytest
 
-from tests.contrib.httplib.support import free_port
+from tests.contrib.kit import free_port
 
 IGNORES = ["meta.http.url", "metrics.network.destination.port", "meta.error.message"]
 

@@ -1,7 +1,6 @@
 import pytest
 
 from ddtrace.settings import config
-from tests.contrib.httplib.support import MemoryTracer
 
 
 @pytest.fixture(autouse=True)
@@ -16,19 +15,3 @@ def _defaults(monkeypatch):
         if key not in saved:
             del cfg[key]
     cfg.update(saved)
-
-
-@pytest.fixture
-def memtracer():
-    t = MemoryTracer()
-    yield t
-    t.restore()
-
-
-@pytest.fixture
-def patched():
-    from ddtrace.contrib.jinja2 import patch as jinja2_patch
-
-    jinja2_patch.patch()
-    yield jinja2_patch.integration
-    jinja2_patch.unpatch()

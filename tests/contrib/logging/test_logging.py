@@ -8,11 +8,10 @@ import pytest
 
 from ddtrace.settings import config
 from ddtrace.trace import tracer
-from tests.contrib.httplib.support import SCENARIO_TRACED
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import lifecycle_program
-from tests.contrib.httplib.support import python_env
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import check
+from tests.contrib.kit import lifecycle_tests
+from tests.contrib.kit import python_env
+from tests.contrib.kit import run_python
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ BRACES = "{message} {dd.trace_id} {dd.span_id} {dd.service} {dd.env} {dd.version
 
 
 @pytest.mark.parametrize("fmt,style", [(PERCENT, "%"), (BRACES, "{")])
-def test_ids_in_a_span(patched, memtracer, injection, fmt, style):
+def test_ids_in_a_span(patched, spans, injection, fmt, style):
     logger, stream = _capture(fmt, style)
     with tracer.trace("op") as span:
         logger.info("hello")
@@ -54,7 +53,7 @@ def test_zero_outside_spans(patched, injection, fmt, style):
     assert stream.getvalue().split() == ["hello", "0", "0", "shop", "prod", "2.0"]
 
 
-def test_64_bit_logging(patched, memtracer, injection, monkeypatch):
+def test_64_bit_logging(patched, spans, injection, monkeypatch):
     monkeypatch.setattr(config, "_128_bit_trace_id_logging_enabled", False)
     logger, stream = _capture("%(message)s %(dd.trace_id)s")
     with tracer.trace("op") as span:
@@ -106,49 +105,41 @@ def test_internal_error_does_not_break_logging(patched, injection, monkeypatch, 
     assert [w for w, _ in internal_errors.errors] == ["adding trace ids to a log record"]
 
 
-EXERCISE = """
-import io
-stream = io.StringIO()
-h = logging.StreamHandler(stream)
-h.setFormatter(logging.Formatter("%(message)s %(dd.span_id)s"))
-log = logging.getLogger("x"); log.propagate = False; log.addHandler(h)
-try:
-    with tracer.trace("op") as span:
-        log.warning("w")
-except Exception:
-    pass
-print(1 if stream.getvalue().split() == ["w", str(span.span_id)] else 0)
-"""
+test_lifecycle = lifecycle_tests(
+    "logging",
+    span="injected",
+    count=1,
+    env={"DD_LOGS_INJECTION": "true"},
+    exercise="""
+        import io
+        stream = io.StringIO()
+        h = logging.StreamHandler(stream)
+        h.setFormatter(logging.Formatter("%(message)s %(dd.span_id)s"))
+        log = logging.getLogger("x"); log.propagate = False; log.addHandler(h)
+        try:
+            with tracer.trace("op") as span:
+                log.warning("w")
+        except Exception:
+            pass
+        if stream.getvalue().split() == ["w", str(span.span_id)]:
+            tracer.trace("injected").finish()
+    """,
+)
 
 
-@pytest.mark.subprocess
-@pytest.mark.parametrize("scenario", sorted(SCENARIO_TRACED))
-def test_lifecycle(scenario):
-    code = lifecycle_program(scenario, "logging", "logging", "import logging", EXERCISE, stdlib=True)
-    out = check(run_python(code, env=python_env(DD_LOGS_INJECTION="true")))
-    assert out.strip().splitlines()[-1] == ("1" if SCENARIO_TRACED[scenario] else "0")
-
-
-@pytest.mark.subprocess
-def test_ddtrace_run_with_logs_injection():
+def test_logging_first_imported_by_another_module_under_patch_all():
+    # concurrent.futures imports logging: its hook runs while concurrent.futures is
+    # half-initialised, where importing wrapt 2.x (which imports asyncio, which imports
+    # concurrent.futures) used to fail and leave logging unpatched.
     code = """
-        import logging
-        logging.basicConfig(format="%(message)s trace=%(dd.trace_id)s span=%(dd.span_id)s service=%(dd.service)s")
-        from ddtrace.trace import tracer
-        log = logging.getLogger("app")
-        log.warning("outside")
-        with tracer.trace("op") as span:
-            log.warning("inside")
-        print("%032x %d" % (span.trace_id, span.span_id))
-    """
-    from tests.contrib.httplib.support import ROOT
-
-    env = python_env(DD_LOGS_INJECTION="true", DD_SERVICE="svc")
-    proc = run_python("import ddtrace.auto\n" + textwrap.dedent(code), env=env, cwd=ROOT)
-    out = check(proc)
-    trace_id, span_id = out.split()
-    lines = [line for line in proc.stderr.splitlines() if line.startswith(("outside", "inside"))]
-    assert lines == [
-        "outside trace=0 span=0 service=svc",
-        "inside trace=%s span=%s service=svc" % (trace_id, span_id),
-    ]
+import ddtrace._monkey as m
+m.patch_all()
+import concurrent.futures
+import logging
+from ddtrace.trace import tracer
+record = logging.getLogger("x").makeRecord("x", logging.INFO, "f", 1, "msg", (), None)
+print("logging" in m.get_patched_modules(), hasattr(record, "dd.trace_id"))
+"""
+    proc = run_python(code, env=python_env(DD_LOGS_INJECTION="true"))
+    assert check(proc).split() == ["True", "True"]
+    assert "internal error" not in proc.stderr

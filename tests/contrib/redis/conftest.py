@@ -2,42 +2,12 @@ import os
 
 import pytest
 
-from tests.contrib.httplib.support import MemoryTracer
 from tests.contrib.redis.servers import PREFIX
 from tests.contrib.redis.servers import REDIS_DB
 from tests.contrib.redis.servers import REDIS_HOST
 from tests.contrib.redis.servers import REDIS_PORT
 from tests.contrib.redis.servers import RedisCluster
 from tests.contrib.redis.servers import have_redis_binaries
-
-# The snapshot plugin, until tests/conftest.py lists "tests.utils.snapshot" in pytest_plugins.
-from tests.utils.snapshot import _snapshot_marker  # noqa: F401
-from tests.utils.snapshot import pytest_configure  # noqa: F401
-from tests.utils.snapshot import pytest_runtest_makereport  # noqa: F401
-from tests.utils.snapshot import snapshot  # noqa: F401
-
-
-@pytest.fixture
-def patched():
-    """redis-py patched for the test (and unpatched after it)."""
-    from ddtrace.contrib.redis import patch as redis_patch
-
-    redis_patch.patch()
-    try:
-        yield redis_patch.integration
-    finally:
-        redis_patch.unpatch()
-
-
-@pytest.fixture
-def spans(patched):
-    """redis patched, the global tracer writing to memory: ``spans()`` pops the
-    finished spans in start order."""
-    t = MemoryTracer()
-    try:
-        yield t.spans
-    finally:
-        t.restore()
 
 
 def _clean(client):
@@ -47,7 +17,7 @@ def _clean(client):
 
 
 @pytest.fixture
-def client(spans):
+def client(patched, spans):
     """A ``redis.Redis`` on the shared server (database 9), its test keys removed
     before and after; the spans of the clean-up are dropped."""
     import redis

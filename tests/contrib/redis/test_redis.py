@@ -6,7 +6,7 @@ import redis
 from ddtrace.settings import config
 from ddtrace.trace import Pin
 from ddtrace.trace import tracer
-from tests.contrib.httplib.support import free_port
+from tests.contrib.kit import free_port
 from tests.contrib.redis.servers import PREFIX
 from tests.contrib.redis.servers import REDIS_DB
 from tests.contrib.redis.servers import REDIS_HOST
@@ -135,7 +135,7 @@ def test_exception_object_is_the_one_redis_raised(client, spans, monkeypatch):
     assert span.error == 1 and span.get_tag("error.message") == "from the server"
 
 
-def test_connection_refused(spans):
+def test_connection_refused(patched, spans):
     port = free_port()
     c = redis.Redis(host="127.0.0.1", port=port, db=3, socket_connect_timeout=2, **no_retry())
     with pytest.raises(redis.exceptions.ConnectionError):
@@ -148,7 +148,7 @@ def test_connection_refused(spans):
     assert span.get_metric("out.redis_db") == 3
 
 
-def test_from_url(spans):
+def test_from_url(patched, spans):
     c = redis.Redis.from_url("redis://%s:%d/%d" % (REDIS_HOST, REDIS_PORT, REDIS_DB))
     c.exists(K)
     (span,) = spans()
@@ -252,7 +252,7 @@ def test_empty_pipeline_makes_no_span(client, spans):
     assert spans() == []
 
 
-def test_pipeline_connection_refused(spans):
+def test_pipeline_connection_refused(patched, spans):
     c = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=2, **no_retry())
     pipe = c.pipeline()
     pipe.get(K)

@@ -11,7 +11,7 @@ import redis.asyncio  # noqa: E402
 from ddtrace.settings import config  # noqa: E402
 from ddtrace.trace import Pin  # noqa: E402
 from ddtrace.trace import tracer  # noqa: E402
-from tests.contrib.httplib.support import free_port  # noqa: E402
+from tests.contrib.kit import free_port  # noqa: E402
 from tests.contrib.redis.servers import PREFIX  # noqa: E402
 from tests.contrib.redis.servers import REDIS_DB  # noqa: E402
 from tests.contrib.redis.servers import REDIS_HOST  # noqa: E402

@@ -29,7 +29,7 @@ needs_async_cluster = pytest.mark.skipif(not _has_async_cluster(), reason="redis
 
 
 @pytest.fixture
-def cluster(redis_cluster, spans):
+def cluster(redis_cluster, patched, spans):
     c = redis.cluster.RedisCluster(host="127.0.0.1", port=redis_cluster.startup_port)
     c.delete(K, K2)
     spans()
@@ -136,7 +136,7 @@ def test_pin(cluster, spans):
     assert [s.service for s in commands(spans())] == ["cluster-cache", "cluster-cache"]
 
 
-def test_initialisation_commands_are_traced(redis_cluster, spans):
+def test_initialisation_commands_are_traced(redis_cluster, patched, spans):
     # Discovering the slots is real traffic: it shows as commands of a node client.
     c = redis.cluster.RedisCluster(host="127.0.0.1", port=redis_cluster.startup_port)
     try:
@@ -147,7 +147,7 @@ def test_initialisation_commands_are_traced(redis_cluster, spans):
 
 
 @needs_async_cluster
-def test_async_cluster(redis_cluster, spans):
+def test_async_cluster(redis_cluster, patched, spans):
     import redis.asyncio.cluster
 
     async def main():

@@ -2,78 +2,40 @@
 integration, each in a fresh interpreter."""
 import pytest
 
-from tests.contrib.httplib.support import SCENARIO_TRACED
-from tests.contrib.httplib.support import CHILD_PRELUDE
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import lifecycle_program
-from tests.contrib.httplib.support import python_env
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import CHILD_PRELUDE
+from tests.contrib.kit import check
+from tests.contrib.kit import lifecycle_tests
+from tests.contrib.kit import python_env
+from tests.contrib.kit import run_python
 
 pytestmark = pytest.mark.subprocess
 
-# Sync command, sync pipeline and (redis-py 4.2+) an asyncio command; prints
-# "<redis spans> <expected when traced>".
-EXERCISE = """
-import redis
-r = redis.Redis(host="127.0.0.1", port=6379, db=9)
-r.get("ddtrace-test:lifecycle")
-r.pipeline().get("ddtrace-test:lifecycle").execute()
-expected = 2
-try:
-    import redis.asyncio
-except ImportError:
-    pass
-else:
-    import asyncio
+# A sync command, a sync pipeline and (redis-py 4.2+) an asyncio command.
+test_lifecycle = lifecycle_tests(
+    "redis",
+    span="redis.command",
+    exercise="""
+        import redis
+        r = redis.Redis(host="127.0.0.1", port=6379, db=9)
+        r.get("ddtrace-test:lifecycle")
+        r.pipeline().get("ddtrace-test:lifecycle").execute()
+        expected = 2
+        try:
+            import redis.asyncio
+        except ImportError:
+            pass
+        else:
+            import asyncio
 
-    async def main():
-        a = redis.asyncio.Redis(host="127.0.0.1", port=6379, db=9)
-        await a.get("ddtrace-test:lifecycle")
-        await a.connection_pool.disconnect()
+            async def main():
+                a = redis.asyncio.Redis(host="127.0.0.1", port=6379, db=9)
+                await a.get("ddtrace-test:lifecycle")
+                await a.connection_pool.disconnect()
 
-    asyncio.run(main())
-    expected += 1
-print(len([s for s in spans() if s.name == "redis.command"]), expected)
-"""
-
-
-@pytest.mark.parametrize("scenario", sorted(SCENARIO_TRACED))
-def test_lifecycle(scenario):
-    code = lifecycle_program(scenario, "redis", "redis", "import redis", EXERCISE)
-    got, expected = check(run_python(code)).split()
-    assert int(got) == (int(expected) if SCENARIO_TRACED[scenario] else 0)
-
-
-def test_unpatch_restores_the_original_methods():
-    out = check(
-        run_python(
-            """
-import redis, redis.client
-targets = [(redis.client.Redis, "execute_command"), (redis.client.Redis, "pipeline"),
-           (redis.client.Pipeline, "execute"), (redis.client.Pipeline, "immediate_execute_command")]
-try:
-    import redis.cluster
-    targets += [(redis.cluster.RedisCluster, "execute_command"), (redis.cluster.ClusterPipeline, "execute")]
-    import redis.asyncio.client
-    targets += [(redis.asyncio.client.Redis, "execute_command"), (redis.asyncio.client.Pipeline, "execute")]
-    import redis.asyncio.cluster
-    targets += [(redis.asyncio.cluster.RedisCluster, "execute_command"),
-                (redis.asyncio.cluster.ClusterPipeline, "execute")]
-except ImportError:
-    pass
-originals = [cls.__dict__[name] for cls, name in targets]
-import ddtrace._monkey as m
-m.patch(redis=True)
-assert all(cls.__dict__[name] is not orig for (cls, name), orig in zip(targets, originals))
-assert redis._datadog_patch
-m.unpatch("redis")
-print(all(cls.__dict__[name] is orig for (cls, name), orig in zip(targets, originals)), len(targets))
-"""
-        )
-    )
-    restored, count = out.split()
-    assert restored == "True"
-    assert int(count) >= 4
+            asyncio.run(main())
+            expected += 1
+    """,
+)
 
 
 def test_patching_imports_no_redis_asyncio_module():

@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from ddtrace.settings import config
-from tests.contrib.httplib.support import free_port
+from tests.contrib.kit import free_port
 from tests.contrib.redis.servers import PREFIX
 from tests.contrib.redis.servers import REDIS_DB
 from tests.contrib.redis.servers import REDIS_HOST

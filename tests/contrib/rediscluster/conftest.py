@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from tests.contrib.httplib.support import MemoryTracer
+from tests.contrib.kit import MemoryTracer
 from tests.contrib.redis.servers import RedisCluster
 from tests.contrib.redis.servers import have_redis_binaries
 

@@ -4,12 +4,12 @@ import pytest
 
 pytest.importorskip("rediscluster")
 
-from tests.contrib.httplib.support import CHILD_PRELUDE  # noqa: E402
-from tests.contrib.httplib.support import SCENARIO_TRACED  # noqa: E402
-from tests.contrib.httplib.support import check  # noqa: E402
-from tests.contrib.httplib.support import lifecycle_program  # noqa: E402
-from tests.contrib.httplib.support import python_env  # noqa: E402
-from tests.contrib.httplib.support import run_python  # noqa: E402
+from tests.contrib.kit import CHILD_PRELUDE  # noqa: E402
+from tests.contrib.kit import SCENARIO_TRACED  # noqa: E402
+from tests.contrib.kit import check  # noqa: E402
+from tests.contrib.kit import lifecycle_program  # noqa: E402
+from tests.contrib.kit import python_env  # noqa: E402
+from tests.contrib.kit import run_python  # noqa: E402
 
 pytestmark = pytest.mark.subprocess
 

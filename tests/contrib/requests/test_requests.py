@@ -6,7 +6,7 @@ from ddtrace.contrib import _http_client
 from ddtrace.internal.suppress import suppressed
 from ddtrace.settings import config
 from ddtrace.trace import Pin
-from tests.contrib.httplib.support import free_port
+from tests.contrib.kit import free_port
 
 
 def _one(memtracer):

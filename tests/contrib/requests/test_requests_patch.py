@@ -2,12 +2,12 @@
 in a fresh interpreter."""
 import pytest
 
-from tests.contrib.httplib.support import SCENARIO_TRACED
-from tests.contrib.httplib.support import HTTPTestServer
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import lifecycle_program
-from tests.contrib.httplib.support import python_env
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import SCENARIO_TRACED
+from tests.contrib.kit import HTTPTestServer
+from tests.contrib.kit import check
+from tests.contrib.kit import lifecycle_program
+from tests.contrib.kit import python_env
+from tests.contrib.kit import run_python
 
 EXERCISE = """
 import os
@@ -47,7 +47,7 @@ def test_unpatch_restores_the_original_function():
 def test_service_from_environment():
     with HTTPTestServer() as server:
         code = (
-            "from tests.contrib.httplib.support import CHILD_PRELUDE\nexec(CHILD_PRELUDE)\n"
+            "from tests.contrib.kit import CHILD_PRELUDE\nexec(CHILD_PRELUDE)\n"
             "import ddtrace._monkey as m, requests, os\n"
             "m.patch(requests=True)\n"
             "requests.get('http://127.0.0.1:%s/x' % os.environ['TEST_PORT'])\n"

@@ -2,7 +2,7 @@
 import pytest
 import requests
 
-from tests.contrib.httplib.support import free_port
+from tests.contrib.kit import free_port
 
 # Ports change on every run; the user agent carries the installed requests version.
 IGNORES = ["meta.http.url", "metrics.network.destination.port", "meta.http.useragent", "meta.error.message"]

@@ -2,10 +2,10 @@
 a fresh interpreter."""
 import pytest
 
-from tests.contrib.httplib.support import SCENARIO_TRACED
-from tests.contrib.httplib.support import check
-from tests.contrib.httplib.support import lifecycle_program
-from tests.contrib.httplib.support import run_python
+from tests.contrib.kit import SCENARIO_TRACED
+from tests.contrib.kit import check
+from tests.contrib.kit import lifecycle_program
+from tests.contrib.kit import run_python
 
 EXERCISE = """
 from starlette.testclient import TestClient
@@ -53,7 +53,7 @@ print(all(vars(owner)[name] is b for (owner, name), b in zip(targets, before)))
 @pytest.mark.subprocess
 def test_settings_from_the_environment():
     code = (
-        "from tests.contrib.httplib.support import CHILD_PRELUDE\nexec(CHILD_PRELUDE)\n"
+        "from tests.contrib.kit import CHILD_PRELUDE\nexec(CHILD_PRELUDE)\n"
         + """
 import ddtrace._monkey as m
 m.patch(starlette=True)
@@ -63,7 +63,7 @@ TestClient(make_app()).get("/", headers={"x-datadog-trace-id": "7", "x-datadog-p
 print(" ".join("%s:%s:%s" % (s.name, s.service, s.trace_id) for s in spans()) or "-")
 """
     )
-    from tests.contrib.httplib.support import python_env
+    from tests.contrib.kit import python_env
 
     out = check(run_python(code, env=python_env(DD_SERVICE="shop")))
     assert out.strip() == "starlette.request:shop:7"

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.contrib.httplib.support import HTTPTestServer
-from tests.contrib.httplib.support import MemoryTracer
+from tests.contrib.kit import HTTPTestServer
+from tests.contrib.kit import MemoryTracer
 
 
 @pytest.fixture

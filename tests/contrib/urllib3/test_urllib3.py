@@ -4,7 +4,7 @@ import urllib3
 
 from ddtrace.settings import config
 from ddtrace.trace import Pin
-from tests.contrib.httplib.support import free_port
+from tests.contrib.kit import free_port
 
 
 @pytest.fixture

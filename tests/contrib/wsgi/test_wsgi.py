@@ -230,12 +230,13 @@ def test_never_closed_iterable_ends_with_iteration(tracer):
 
 
 def test_closed_without_iterating(tracer):
+    # close() runs the application's code (clean-up, teardown hooks): wsgi.response covers it.
     body = Body([b"never read"])
     result = DDWSGIMiddleware(lambda e, sr: (sr("200 OK", []), body)[1], tracer=tracer)(environ_for(), StartResponse())
     result.close()
     assert body.closed == 1
     names = [s.name for s in tracer.pop()]
-    assert sorted(names) == ["wsgi.application", "wsgi.request", "wsgi.start_response"]
+    assert sorted(names) == ["wsgi.application", "wsgi.request", "wsgi.response", "wsgi.start_response"]
 
 
 def test_error_in_close(tracer):
