@@ -198,12 +198,15 @@ class Integration:
     :param name: the integration's name; its row in :mod:`ddtrace.contrib._registry`
         supplies the rest.
     :param component: the ``component`` tag of its spans (default: ``name``).
+    :param row: the :class:`~ddtrace.contrib._registry.Row` to use instead of the
+        registry's (tests of the framework itself).
     """
 
-    def __init__(self, name, component=None):
+    def __init__(self, name, component=None, row=None):
         from ddtrace.contrib import _registry
 
-        row = _registry.get(name)
+        if row is None:
+            row = _registry.get(name)
         if row is None:
             raise ValueError("integration %r has no row in ddtrace.contrib._registry" % (name,))
         self.name = name

@@ -227,7 +227,10 @@ def _program(scenario, row, imports, exercise, span_names):
             textwrap.dedent(exercise),
             check_status,
             "_names = %r" % (tuple(span_names),),
-            "print('SPANS', len([s for s in spans() if s.name in _names]), globals().get('expected', -1))",
+            # Other integrations patch_all() enables may make spans of the same name.
+            "_mine = (%r, None)" % (row.name,),
+            "_got = [s for s in spans() if s.name in _names and s.get_tag('component') in _mine]",
+            "print('SPANS', len(_got), globals().get('expected', -1))",
         ]
     )
 
@@ -236,10 +239,12 @@ def lifecycle_tests(name, exercise, span, count=None, imports=None, env=None, ti
     """A parametrized test running the lifecycle scenarios of integration ``name``.
 
     :param exercise: code using the library (dedented); it runs after the scenario.
-    :param span: the span name (or names) the exercise makes when traced.
+    :param span: the span name (or names) the exercise makes when traced (counted when
+        their ``component`` is the integration's, or when they have none).
     :param count: how many such spans when traced; None: the exercise sets ``expected``.
     :param imports: the import statements of the library (default: its trigger modules).
-    :param env: extra environment of the child interpreters.
+    :param env: extra environment of the child interpreters, or a function of the
+        test's ``request`` returning it (to use a fixture: ``request.getfixturevalue``).
     """
     from ddtrace.contrib import _registry
 
@@ -251,12 +256,13 @@ def lifecycle_tests(name, exercise, span, count=None, imports=None, env=None, ti
 
     @pytest.mark.subprocess
     @pytest.mark.parametrize("scenario", sorted(_SCENARIOS))
-    def test_lifecycle(scenario):
+    def test_lifecycle(scenario, request):
         traced = _SCENARIOS[scenario][0]
         if traced is None:  # patch_all: as the registry's default says
             traced = row.default
         program = _program(scenario, row, imports, exercise, span_names)
-        out = check(run_python(program, env=python_env(**(env or {})), timeout=timeout))
+        extra = env(request) if callable(env) else env
+        out = check(run_python(program, env=python_env(**(extra or {})), timeout=timeout))
         line = [ln for ln in out.splitlines() if ln.startswith("SPANS ")][-1]
         got, expected = (int(x) for x in line.split()[1:])
         if count is not None:

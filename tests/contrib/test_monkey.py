@@ -215,50 +215,144 @@ def _upper(wrapped, instance, args, kwargs):
     return wrapped(*args, **kwargs).upper()
 
 
+def _fake(name="fake", module="dd_fake_lib", versions="", service=None):
+    """An integration of a throw-away row (no distribution: the module's ``__version__``)."""
+    return Integration(name, row=_registry.Row(name, {module: versions}, service=service))
+
+
 def test_patch_unpatch_restores(fake_lib):
-    integ = Integration("fake", "dd_fake_lib", distributions=())
+    integ = _fake()
     originals = (fake_lib.Base.__dict__["greet"], fake_lib.Base.__dict__["static"], fake_lib.func)
 
+    @integ.on_import("dd_fake_lib")
     def setup(mod):
         integ.wrap(mod.Base, "greet", _upper)
         integ.wrap(mod.Base, "static", _upper)
         integ.wrap(mod, "func", _upper)
         integ.wrap(mod.Child, "greet", _upper)  # inherited: unpatch must delete it again
 
-    assert integ.patch(setup) is True
-    assert integ.is_patched()
+    assert integ.status == "unpatched"
+    assert integ.patch() is True
+    assert integ.is_patched() and integ.status == "patched"
+    assert fake_lib._datadog_patch is True
     assert fake_lib.Base().greet("x") == "HELLO X"
     assert fake_lib.Base.static() == "STATIC"
     assert fake_lib.func() == "FUNC"
-    assert integ.patch(setup) is False  # twice patches once
+    assert integ.patch() is False  # twice patches once
     assert fake_lib.Base().greet("x") == "HELLO X"
 
     assert integ.unpatch() is True
     assert (fake_lib.Base.__dict__["greet"], fake_lib.Base.__dict__["static"], fake_lib.func) == originals
     assert "greet" not in fake_lib.Child.__dict__
     assert fake_lib.Child().greet("y") == "hello y"
+    assert fake_lib._datadog_patch is False
     assert integ.unpatch() is False
+    assert integ.patch() is True  # and again
+    assert fake_lib.func() == "FUNC"
+    integ.unpatch()
 
 
-def test_failed_setup_is_undone(fake_lib, internal_errors):
+def test_wrap_own_skips_inherited_methods(fake_lib):
+    integ = _fake()
+
+    @integ.on_import("dd_fake_lib")
+    def setup(mod):
+        integ.wrap_own(mod.Base, {"greet": _upper})
+        integ.wrap_own(mod.Child, {"greet": _upper})  # inherited: left alone
+
+    integ.patch()
+    try:
+        assert fake_lib.Child().greet("x") == "HELLO X"  # wrapped once, not twice
+        assert "greet" not in fake_lib.Child.__dict__
+    finally:
+        integ.unpatch()
+
+
+def test_failed_setup_is_undone_and_reported(fake_lib, internal_errors):
     internal_errors.allowed = True
-    integ = Integration("fake", "dd_fake_lib", distributions=())
+    integ = _fake()
     original = fake_lib.Base.__dict__["greet"]
 
-    def setup(mod):
+    @integ.on_import("dd_fake_lib")
+    def works(mod):
+        integ.wrap(mod, "func", _upper)
+
+    @integ.on_import("dd_fake_lib")
+    def breaks(mod):
         integ.wrap(mod.Base, "greet", _upper)
         raise AttributeError("the library changed")
 
-    assert integ.patch(setup) is False
+    integ.patch()
+    # Only the failing set-up's work is undone; the status says something failed.
     assert fake_lib.Base.__dict__["greet"] is original
-    assert not integ.is_patched()
-    assert len(internal_errors.errors) == 1
+    assert fake_lib.func() == "FUNC"
+    assert integ.status == "error"
+    assert [w for w, _ in internal_errors.errors] == ["patching fake (dd_fake_lib)"]
+    integ.unpatch()
+    assert fake_lib.func() == "func"
+
+
+def test_setup_waits_for_its_module(module_dir):
+    integ = _fake(module="dd_kit_lib")
+    module_dir("dd_kit_lib", "def f():\n    return 'f'\n")
+    module_dir("dd_kit_lib.extra", "def g():\n    return 'g'\n")
+    calls = []
+
+    @integ.on_import("dd_kit_lib.extra")
+    def setup(extra):
+        calls.append(extra.__name__)
+        integ.wrap(extra, "g", _upper)
+
+    assert integ.patch() is False  # imports dd_kit_lib: nothing to instrument yet
+    assert integ.status == "pending" and calls == []
+    import dd_kit_lib.extra
+
+    assert calls == ["dd_kit_lib.extra"] and integ.status == "patched"
+    assert dd_kit_lib.extra.g() == "G"
+    integ.unpatch()
+    assert dd_kit_lib.extra.g() == "g"
+
+
+def test_unpatch_forgets_modules_not_imported_yet(module_dir):
+    integ = _fake(module="dd_kit_lib2")
+    module_dir("dd_kit_lib2", "")
+    module_dir("dd_kit_lib2.late", "def g():\n    return 'g'\n")
+
+    @integ.on_import("dd_kit_lib2.late")
+    def setup(late):
+        integ.wrap(late, "g", _upper)
+
+    integ.patch()
+    integ.unpatch()
+    import dd_kit_lib2.late
+
+    assert dd_kit_lib2.late.g() == "g"
+
+
+def test_unsupported_version_is_left_alone(fake_lib):
+    fake_lib.__version__ = "1.5.0"
+    integ = _fake(versions=">=2.0,<3")
+
+    @integ.on_import("dd_fake_lib")
+    def setup(mod):
+        integ.wrap(mod, "func", _upper)
+
+    integ.patch()
+    assert integ.status == "unsupported" and not integ.is_patched()
+    assert fake_lib.func() == "func"
+    assert integ.version() == "1.5.0"
+    integ.unpatch()
 
 
 def test_patch_of_a_missing_library_raises_importerror():
-    integ = Integration("fake", "dd_library_that_does_not_exist")
+    integ = _fake(module="dd_library_that_does_not_exist")
     with pytest.raises(ImportError):
-        integ.patch(lambda mod: None)
+        integ.patch()
+
+
+def test_an_integration_needs_a_registry_row():
+    with pytest.raises(ValueError, match="no row"):
+        Integration("not_in_the_registry")
 
 
 def test_guard_reports_and_swallows(internal_errors):
@@ -277,7 +371,7 @@ def test_should_trace(monkeypatch):
     from ddtrace.trace import Pin
     from ddtrace.trace import Tracer
 
-    integ = Integration("fake_should_trace", "os", distributions=())
+    integ = _fake("fake_should_trace", "os")
     assert integ.should_trace()
     with suppressed():
         assert not integ.should_trace()
@@ -294,11 +388,49 @@ def test_service_precedence(monkeypatch):
     from ddtrace.settings import config
     from ddtrace.trace import Pin
 
-    integ = Integration("fake_service", "os", distributions=())
-    assert integ.service(None, "dflt") == "dflt"
-    monkeypatch.setitem(config.fake_service, "service", "configured")
-    assert integ.service(None, "dflt") == "configured"
-    assert integ.service(Pin(service="pinned"), "dflt") == "pinned"
+    monkeypatch.setattr(config, "service", "the-app")
+    client = _fake("fake_client_service", "os", service="dflt")
+    server = _fake("fake_server_service", "os")
+    assert client.service() == "dflt"
+    assert server.service() == "the-app"  # DD_SERVICE
+    monkeypatch.setitem(config.fake_client_service, "service_name", "legacy")
+    assert client.service() == "legacy"
+    monkeypatch.setitem(config.fake_client_service, "service", "configured")
+    assert client.service() == "configured"
+    assert client.service(Pin(service="pinned")) == "pinned"
+
+
+def test_start_span_tags(spans):
+    from ddtrace.trace import Pin
+
+    integ = _fake("fake_span", "os", service="fake-db")
+    span = integ.start_span(
+        "fake.query", Pin(tags={"team": "a"}), resource="SELECT 1", span_type="sql", kind="client",
+        measured=True, host="db.local", port=5432,
+    )
+    span.finish()
+    (got,) = spans()
+    assert (got.name, got.service, got.resource, got.span_type) == ("fake.query", "fake-db", "SELECT 1", "sql")
+    assert got.get_tags() == {
+        "component": "fake_span", "span.kind": "client", "out.host": "db.local", "server.address": "db.local",
+        "team": "a", **{k: v for k, v in got.get_tags().items() if k.startswith("_dd") or k in ("language", "runtime-id")},
+    }
+    assert got.get_metric("network.destination.port") == 5432 and got.get_metric("_dd.measured") == 1
+
+
+def test_start_span_failure_is_none(internal_errors):
+    internal_errors.allowed = True
+
+    class BrokenPin:
+        service = None
+        tags = None
+
+        @property
+        def _tracer(self):
+            raise RuntimeError("broken tracer")
+
+    assert _fake("fake_broken", "os").start_span("x", BrokenPin()) is None
+    assert [w for w, _ in internal_errors.errors] == ["starting a x span"]
 
 
 # -- patch / patch_all resolution
@@ -334,7 +466,7 @@ def test_defaults_match_the_reference_tracer():
 # Every integration of INTEGRATIONS.md (the product's scope).
 EXPECTED = """
 asgi aiohttp bottle cherrypy django djangorestframework falcon flask fastapi gunicorn molten pylons
-pyramid pytest sanic starlette tornado algoliasearch asyncpg cassandra elasticsearch flask_cache
+pyramid pytest sanic starlette tornado wsgi algoliasearch asyncpg cassandra elasticsearch flask_cache
 mariadb pylibmc pymemcache mongoengine pymongo mysqldb mysql aiopg psycopg pynamodb pyodbc redis
 rediscluster sqlalchemy sqlite3 vertica aiobotocore asyncio botocore boto celery consul futures
 gevent grpc httplib jinja2 kombu mako requests urllib3 graphql logging
@@ -355,13 +487,65 @@ def test_implemented_flags_match_the_code():
 
 def test_patchable_rows_have_trigger_modules():
     for row in _registry.rows():
-        assert bool(row.modules) == row.patchable, row.name
+        if row.patchable:
+            assert row.modules, row.name
 
 
-def test_supported_spec_is_read_without_importing():
-    assert _registry.supported_spec("requests") == ">=2.20,<3"
-    assert _registry.supported_spec("futures") == ""
-    assert _registry.supported_spec("pylons") is None  # no folder: Python 2 only
+def test_version_ranges_are_valid():
+    for row in _registry.rows():
+        for module in row.modules:
+            version_satisfies("1.0", module.versions)  # raises on a malformed range
+
+
+@pytest.mark.parametrize(
+    "spec,text",
+    [(">=3.0,<4", "3.x"), (">=3.2,<6", "3.2 - 5.x"), (">=2.8", "2.8+"), (">=0.12,<0.14", "0.12 - 0.13"), ("", "any")],
+)
+def test_describe_versions(spec, text):
+    assert _registry.describe_versions(spec) == text
+
+
+def test_the_row_is_the_only_declaration():
+    # No integration declares its versions, settings or defaults anywhere else.
+    contrib = os.path.dirname(os.path.abspath(_registry.__file__))
+    for root, _, files in os.walk(contrib):
+        for f in files:
+            if f.endswith(".py"):
+                text = open(os.path.join(root, f)).read()
+                assert "SUPPORTED = " not in text, f
+                assert "os.environ" not in text or f == "_registry.py", os.path.join(root, f)
+
+
+def test_every_implemented_row_has_a_lifecycle_suite():
+    tests = os.path.join(os.path.dirname(os.path.abspath(__file__)))
+    for row in _registry.rows():
+        if row.implemented and row.patchable:
+            path = os.path.join(tests, row.name, "test_%s_patch.py" % row.name)
+            assert os.path.exists(path), path
+            assert "lifecycle_tests(" in open(path).read(), path
+
+
+def test_declared_settings_reach_the_config(monkeypatch):
+    from ddtrace.settings import Config
+
+    c = Config(environ={"DD_REDIS_CMD_MAX_LENGTH": "12", "DD_REDIS_RESOURCE_ONLY_COMMAND": "nope"})
+    ic = c._add("redis", declared=_registry.get("redis").settings)
+    assert ic.cmd_max_length == 12 and ic._origin("cmd_max_length") == "env"
+    assert ic.resource_only_command is True and ic._origin("resource_only_command") == "default"
+    sources = {var: (value, origin) for var, value, origin in ic._sources()}
+    assert sources["DD_REDIS_CMD_MAX_LENGTH"] == (12, "env")
+    assert sources["DD_REDIS_SERVICE"] == (None, "default")
+    ic.cmd_max_length = 3
+    assert {v: o for v, _, o in ic._sources()}["DD_REDIS_CMD_MAX_LENGTH"] == "code"
+
+
+def test_code_set_before_registration_wins_over_declared_defaults():
+    from ddtrace.settings import Config
+
+    c = Config(environ={})
+    c.redis["cmd_max_length"] = 50
+    ic = c._add("redis", declared=_registry.get("redis").settings)
+    assert ic.cmd_max_length == 50
 
 
 def test_render_rst():
@@ -383,7 +567,9 @@ def test_render_integration_pages(tmp_path):
 
 
 @pytest.mark.subprocess
-def test_patch_all_imports_nothing():
+def test_patch_all_imports_no_instrumented_library():
+    # wrapt is loaded here on purpose (and, with wrapt 2.x, the asyncio it imports):
+    # see test_logging_first_imported_by_another_module_under_patch_all.
     out = check(
         run_python(
             """
@@ -392,7 +578,7 @@ def test_patch_all_imports_nothing():
             before = set(sys.modules)
             m.patch_all(urllib3=True, httplib=True)
             new = sorted(set(sys.modules) - before)
-            print([n for n in new if n.split(".")[0] in ("requests", "urllib3", "http", "asyncio", "concurrent", "wrapt")])
+            print([n for n in new if n.split(".")[0] in ("requests", "urllib3", "http", "flask", "django", "redis")])
             """
         )
     )
@@ -464,7 +650,7 @@ def test_library_not_installed_named_explicitly(tmp_path):
     code = """
         import ddtrace._monkey as m
         from ddtrace.contrib import _registry
-        _registry.REGISTRY["requests"].modules = ("dd_not_installed_lib",)
+        _registry.REGISTRY["requests"].modules = (_registry.Module("dd_not_installed_lib"),)
         m.patch(requests=True)
         print(m._integration_status())
     """
@@ -477,12 +663,13 @@ def test_library_not_installed_named_explicitly(tmp_path):
 @pytest.mark.parametrize("explicit", [True, False])
 def test_unsupported_version_is_not_patched(explicit):
     code = """
-        import ddtrace.contrib.requests.patch as pm
-        pm.SUPPORTED = {"requests": ">=99"}
+        import sys
+        from ddtrace.contrib import _registry
+        _registry.REGISTRY["requests"].modules[0].versions = ">=99"
         import ddtrace._monkey as m
         %s
         import requests
-        print(m._integration_status().get("requests"), pm.integration.is_patched())
+        print(m._integration_status().get("requests"), "ddtrace.contrib.requests.patch" in sys.modules)
     """ % ("m.patch(requests=True)" if explicit else "m.patch_all()")
     proc = run_python(code)
     assert check(proc).strip() == "unsupported False"
@@ -491,18 +678,19 @@ def test_unsupported_version_is_not_patched(explicit):
 
 @pytest.mark.subprocess
 def test_a_failing_patch_never_breaks_the_users_import():
+    # ... and is reported as failed, not patched (by get_patched_modules and --info).
     code = """
         import ddtrace.contrib.requests.patch as pm
-        def broken():
+        @pm.integration.on_import("requests")
+        def broken(requests):
             raise RuntimeError("patch bug")
-        pm.patch = broken
         import ddtrace._monkey as m
         m.patch(requests=True)
         import requests
-        print(requests.__name__, m._integration_status()["requests"])
+        print(requests.__name__, m._integration_status()["requests"], m.get_patched_modules())
     """
     proc = run_python(code)
-    assert check(proc).strip() == "requests error"
+    assert check(proc).strip() == "requests error []"
     assert "patch bug" in proc.stderr
 
 

@@ -1,13 +1,10 @@
-import os
-
 import pytest
 
 from tests.contrib.redis.servers import PREFIX
 from tests.contrib.redis.servers import REDIS_DB
 from tests.contrib.redis.servers import REDIS_HOST
 from tests.contrib.redis.servers import REDIS_PORT
-from tests.contrib.redis.servers import RedisCluster
-from tests.contrib.redis.servers import have_redis_binaries
+from tests.contrib.redis.servers import redis_cluster  # noqa: F401 (a fixture)
 
 
 def _clean(client):
@@ -29,18 +26,3 @@ def client(patched, spans):
     spans()
     _clean(c)
     c.connection_pool.disconnect()
-
-
-@pytest.fixture(scope="session")
-def redis_cluster():
-    """A three-node Redis cluster started for the session and stopped at its end."""
-    if not have_redis_binaries():
-        message = "redis-server / redis-cli not installed: cannot start a Redis cluster"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    cluster = RedisCluster().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()

@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
 REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT", "6379"))
 #: Database the tests use on the shared server (keys are prefixed and deleted, never flushed).
@@ -200,3 +202,19 @@ class RedisCluster:
 
 def have_redis_binaries():
     return shutil.which("redis-server") is not None and shutil.which("redis-cli") is not None
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """A three-node Redis cluster started for the session and stopped at its end
+    (a fixture: conftests import it)."""
+    if not have_redis_binaries():
+        message = "redis-server / redis-cli not installed: cannot start a Redis cluster"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = RedisCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

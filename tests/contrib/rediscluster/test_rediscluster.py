@@ -14,7 +14,7 @@ K2 = "{%s}k2" % PREFIX
 
 
 @pytest.fixture
-def cluster(redis_cluster, spans):
+def cluster(redis_cluster, patched, spans):
     c = rediscluster.RedisCluster(startup_nodes=[{"host": "127.0.0.1", "port": str(redis_cluster.startup_port)}])
     c.delete(K, K2)
     spans()
@@ -106,7 +106,7 @@ def test_resource_with_arguments(cluster, spans, monkeypatch):
     assert [s.resource for s in spans()] == ["SET %s v" % K, "GET %s" % K]
 
 
-def test_with_the_redis_integration(redis_cluster, spans):
+def test_with_the_redis_integration(redis_cluster, patched, spans):
     # Cluster discovery goes through redis-py clients: redis spans when redis is patched.
     from ddtrace.contrib.redis import patch as redis_patch
 

@@ -5,47 +5,25 @@ import pytest
 pytest.importorskip("rediscluster")
 
 from tests.contrib.kit import CHILD_PRELUDE  # noqa: E402
-from tests.contrib.kit import SCENARIO_TRACED  # noqa: E402
 from tests.contrib.kit import check  # noqa: E402
-from tests.contrib.kit import lifecycle_program  # noqa: E402
+from tests.contrib.kit import lifecycle_tests  # noqa: E402
 from tests.contrib.kit import python_env  # noqa: E402
 from tests.contrib.kit import run_python  # noqa: E402
 
 pytestmark = pytest.mark.subprocess
 
-EXERCISE = """
-import os
-c = rediscluster.RedisCluster(startup_nodes=[{"host": "127.0.0.1", "port": os.environ["TEST_CLUSTER_PORT"]}])
-c.get("{ddtrace-test:}lifecycle")
-c.pipeline().get("{ddtrace-test:}lifecycle").execute()
-print(len([s for s in spans() if s.service == "rediscluster"]))
-"""
-
-
-@pytest.mark.parametrize("scenario", sorted(SCENARIO_TRACED))
-def test_lifecycle(scenario, redis_cluster):
-    code = lifecycle_program(scenario, "rediscluster", "rediscluster", "import rediscluster", EXERCISE)
-    env = python_env(TEST_CLUSTER_PORT=str(redis_cluster.startup_port))
-    assert check(run_python(code, env=env)).strip() == ("2" if SCENARIO_TRACED[scenario] else "0")
-
-
-def test_unpatch_restores_the_original_methods():
-    out = check(
-        run_python(
-            """
-import rediscluster.client, rediscluster.pipeline
-targets = [(rediscluster.client.RedisCluster, "execute_command"), (rediscluster.client.RedisCluster, "pipeline"),
-           (rediscluster.pipeline.ClusterPipeline, "execute")]
-originals = [cls.__dict__[name] for cls, name in targets]
-import ddtrace._monkey as m
-m.patch(rediscluster=True)
-assert all(cls.__dict__[name] is not orig for (cls, name), orig in zip(targets, originals))
-m.unpatch("rediscluster")
-print(all(cls.__dict__[name] is orig for (cls, name), orig in zip(targets, originals)))
-"""
-        )
-    )
-    assert out.strip() == "True"
+test_lifecycle = lifecycle_tests(
+    "rediscluster",
+    span="redis.command",
+    count=2,
+    env=lambda request: {"TEST_CLUSTER_PORT": str(request.getfixturevalue("redis_cluster").startup_port)},
+    exercise="""
+        import os
+        c = rediscluster.RedisCluster(startup_nodes=[{"host": "127.0.0.1", "port": os.environ["TEST_CLUSTER_PORT"]}])
+        c.get("{ddtrace-test:}lifecycle")
+        c.pipeline().get("{ddtrace-test:}lifecycle").execute()
+    """,
+)
 
 
 @pytest.mark.parametrize(
