@@ -98,24 +98,6 @@ def _library_present(module):
     return False
 
 
-_wrapt_loaded = False
-
-
-def _load_wrapt():
-    """Import wrapt now, from ``patch()`` / ``patch_all()``, rather than from the first
-    post-import hook: a hook may run in the middle of another module's import (logging
-    imported by ``concurrent.futures``), and wrapt 2.x imports asyncio, which imports
-    ``concurrent.futures``: half-initialised there, the import would fail."""
-    global _wrapt_loaded
-    if _wrapt_loaded:
-        return
-    _wrapt_loaded = True
-    try:
-        import wrapt  # noqa: F401
-    except Exception as e:
-        report_internal_error(e, "importing wrapt")
-
-
 def _patch_module_name(name):
     return "ddtrace.contrib.%s.patch" % name
 
@@ -231,8 +213,6 @@ def _request(name, explicit):
             return
         if not any(_library_present(m) for m in row.module_names):
             _report(name, explicit, "integration %s: %s is not installed; it will be patched if it is imported", name, row.library)
-        else:
-            _load_wrapt()
         hook = _hooks[name] = _on_import(name)
         _status.setdefault(name, "pending")
         resume = _resume_hooks[name] = _on_patch_module_import(name)

@@ -139,7 +139,7 @@ def _env_names():
 
 
 def _short(value, width=48):
-    text = repr(value) if not isinstance(value, str) else value
+    text = repr(value) if not isinstance(value, str) or not value else value
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -230,76 +230,121 @@ def _agent_lines():
 
 
 def integration_report(environ=None):
-    """One dict per implemented integration: ``name``, ``enabled`` (under
-    ``ddtrace-run``), ``source`` of that decision, ``version`` (installed, None if
-    missing, "" for the standard library), ``supported`` (the range) and ``ok``
-    (whether the installed version is in it). Imports no instrumented library."""
+    """One dict per integration ``patch_all()`` can enable: ``name``, ``enabled`` (under
+    ``ddtrace-run``), ``source`` of that decision, ``installed`` (``[(module, version)]``:
+    version None if missing, "" for the standard library), ``supported`` (the range,
+    as the docs show it) and ``ok`` (whether every installed version is in its range).
+    Imports no instrumented library."""
     from ddtrace._monkey import _enabled_set
     from ddtrace.contrib import _registry
-    from ddtrace.contrib._integration import version_satisfies
+    from ddtrace.contrib._versions import version_satisfies
 
     enabled, origins = _enabled_set({}, environ)
     report = []
     for row in _registry.rows():
         if not row.patchable or not row.implemented:
             continue
-        version = _registry.installed_version(row)
-        spec = _registry.supported_spec(row.name)
-        ok = None
-        if version:
-            try:
-                ok = version_satisfies(version, spec) if spec else True
-            except ValueError:
-                ok = None
-        elif version == "":
-            ok = True
+        installed = [(m.name, _registry.installed_version(m)) for m in row.modules]
+        ok = True
+        for module, (_, version) in zip(row.modules, installed):
+            if version and module.versions:
+                try:
+                    ok = ok and version_satisfies(version, module.versions)
+                except ValueError:
+                    pass
         report.append(
             {
                 "name": row.name,
                 "enabled": bool(enabled.get(row.name)),
                 "source": origins.get(row.name, "default"),
-                "version": version,
-                "supported": spec or "",
+                "installed": installed,
+                "supported": row.versions,
                 "ok": ok,
             }
         )
     return report
 
 
-def _integration_lines():
-    from ddtrace.contrib import _registry
+def _installed_text(item):
+    installed = [(m, v) for m, v in item["installed"] if v is not None]
+    if not installed:
+        return "not installed"
+    if all(v == "" for _, v in installed):
+        return "standard library"
+    if len(item["installed"]) == 1:
+        text = installed[0][1]
+    else:
+        text = ", ".join("%s %s" % (m, v) for m, v in installed)
+    if item["ok"] is False:
+        text += " (UNSUPPORTED: not traced)"
+    return text
 
-    lines = []
-    report = integration_report()
-    header = ("integration", "enabled", "decided by", "installed", "supported versions")
-    rows = []
-    for item in report:
-        if item["version"] is None:
-            installed = "not installed"
-        elif item["version"] == "":
-            installed = "standard library"
-        else:
-            installed = item["version"]
-            if item["ok"] is False:
-                installed += " (UNSUPPORTED: not traced)"
-        rows.append(
-            (item["name"], "yes" if item["enabled"] else "no", item["source"], installed, item["supported"] or "any")
-        )
+
+#: What ``_monkey._integration_status()`` values mean to a reader.
+_STATUS_TEXT = {
+    "patched": "patched",
+    "pending": "waiting for import",
+    "unsupported": "unsupported version: not traced",
+    "error": "FAILED: see the log",
+}
+
+
+def _table(header, rows):
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     fmt = "  " + "  ".join("%%-%ds" % w for w in widths)
-    lines.append((fmt % header).rstrip())
-    for r in rows:
-        lines.append((fmt % r).rstrip())
-    code = [r.name for r in _registry.rows() if r.kind == _registry.MIDDLEWARE]
-    planned = [r.name for r in _registry.rows() if r.kind == _registry.AUTO and not r.implemented]
-    unsupported = [r.name for r in _registry.rows() if r.kind == _registry.UNSUPPORTED]
+    return [(fmt % header).rstrip()] + [(fmt % r).rstrip() for r in rows]
+
+
+def _integration_lines():
+    import sys
+
+    from ddtrace.contrib import _registry
+
+    report = integration_report()
+    # Only in a process that patched something (print_info called from an application):
+    # ddtrace-run --info itself patches nothing.
+    monkey = sys.modules.get("ddtrace._monkey")
+    status = monkey._integration_status() if monkey is not None else {}
+    header = ("integration", "enabled", "decided by", "installed", "supported versions")
+    if status:
+        header += ("status",)
+    rows = []
+    for item in report:
+        row = (item["name"], "yes" if item["enabled"] else "no", item["source"], _installed_text(item), item["supported"])
+        if status:
+            row += (_STATUS_TEXT.get(status.get(item["name"]), "not requested"),)
+        rows.append(row)
+    lines = _table(header, rows)
+    code = [r.name for r in _registry.rows() if r.kind == _registry.MIDDLEWARE and r.implemented]
+    unsupported = [r for r in _registry.rows() if r.kind == _registry.UNSUPPORTED]
     if code:
         lines.append("  enabled in code (middleware, plugin or wrapper): %s" % ", ".join(code))
-    if planned:
-        lines.append("  not available in this release: %s" % ", ".join(planned))
-    if unsupported:
-        lines.append("  unsupported: %s" % ", ".join(unsupported))
+    for r in unsupported:
+        lines.append("  unsupported: %s (%s)" % (r.name, r.notes))
     return lines
+
+
+def _integration_setting_lines():
+    """Every implemented integration's own settings, and the common ones set in the
+    environment or in code, with where each value came from."""
+    from ddtrace.contrib import _registry
+    from ddtrace.settings import config
+
+    rows = []
+    seen = set()
+    for row in _registry.rows():
+        if not row.implemented:
+            continue
+        own = {s.env_name(row.config_name) for s in row.settings}
+        ic = config._add(row.config_name, declared=row.settings)
+        for variable, value, origin in ic._sources():
+            # Some variables are shared (DD_REDIS_RESOURCE_ONLY_COMMAND): list them once.
+            if (variable in own or origin != "default") and variable not in seen:
+                seen.add(variable)
+                rows.append((variable, _short(value), origin))
+    if not rows:
+        return ["  (none)"]
+    return _table(("variable", "value", "source"), rows)
 
 
 def print_info(out):
@@ -312,6 +357,7 @@ def print_info(out):
         ("Configuration", _configuration_lines),
         ("Agent", _agent_lines),
         ("Integrations (under ddtrace-run / patch_all)", _integration_lines),
+        ("Integration settings", _integration_setting_lines),
     ):
         out.write("\n%s:\n" % title)
         try:

@@ -230,12 +230,12 @@ class Integration:
 
     @property
     def config(self):
-        """``ddtrace.config.<name>``, with the row's settings declared."""
+        """``ddtrace.config.<config name>`` (usually the name), with the row's settings declared."""
         cfg = self._config
         if cfg is None:
             from ddtrace.settings import config
 
-            cfg = self._config = config._add(self.name, declared=self.row.settings)
+            cfg = self._config = config._add(self.row.config_name, declared=self.row.settings)
         return cfg
 
     def version(self, module=None):
@@ -337,6 +337,18 @@ class Integration:
         with self._lock:
             if not self._enabled or setup.done or setup.hook is None:
                 return
+            if "wrapt" not in sys.modules:
+                from ddtrace.internal import module_hooks
+
+                busy = module_hooks.stdlib_imports_in_progress(exclude=module)
+                if busy:
+                    # This runs inside the import of a standard module (concurrent.futures
+                    # importing logging) that wrapt may need half-way through its own
+                    # imports (wrapt 2.x imports asyncio, which uses concurrent.futures):
+                    # set up once those imports are over, as the user's code is not
+                    # running meanwhile.
+                    module_hooks.after_imports(busy, lambda: self._apply(setup, module))
+                    return
             setup.hook = None
             trigger = self.row.module(setup.module)
             if trigger is not None:

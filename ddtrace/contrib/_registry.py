@@ -76,12 +76,17 @@ class Row:
         The integration's own :class:`~ddtrace.settings.integration.Setting` objects
         (every integration also has ``service``, ``distributed_tracing``, ``enabled``
         and ``trace_query_string``).
+    ``config_name``
+        The name of its settings, ``config.<config_name>`` and ``DD_<CONFIG_NAME>_*``,
+        when users know them under another name than the integration's (``sqlite3``:
+        ``config.sqlite``, ``DD_SQLITE_SERVICE``).
     ``library``, ``category``, ``notes``
         For the documentation.
     """
 
     __slots__ = (
         "name",
+        "config_name",
         "modules",
         "default",
         "implemented",
@@ -106,8 +111,10 @@ class Row:
         library=None,
         category="library",
         notes="",
+        config_name=None,
     ):
         self.name = name
+        self.config_name = config_name or name
         if isinstance(modules, dict):
             modules = tuple(Module(m, spec, distributions) for m, spec in modules.items())
         self.modules = tuple(modules)
@@ -328,7 +335,7 @@ _ROWS = (
     Row("sqlalchemy", {"sqlalchemy": ">=1.4,<3"}, ("SQLAlchemy",), default=False, library="SQLAlchemy", category=_DB,
         notes="Off by default: the database driver's own integration already traces the queries."),
     Row("sqlite3", {"sqlite3": ""}, _STDLIB, implemented=True, library="sqlite3 (standard library)",
-        service="sqlite", category=_DB, settings=(_TRACE_FETCH_METHODS,)),
+        service="sqlite", category=_DB, settings=(_TRACE_FETCH_METHODS,), config_name="sqlite"),
     Row("vertica", {"vertica_python": ">=1.0,<2"}, ("vertica-python",), library="vertica-python", service="vertica",
         category=_DB),
     # -- libraries
@@ -480,7 +487,7 @@ def render_integration_pages(directory):
             text += "\nSettings\n--------\n\n.. list-table::\n   :header-rows: 1\n\n"
             text += "   * - Variable\n     - Default\n     - Meaning\n"
             for s in row.settings:
-                text += "   * - ``%s``\n     - ``%r``\n     - %s\n" % (s.env_name(row.name), s.default, _cell(s.help))
+                text += "   * - ``%s``\n     - ``%r``\n     - %s\n" % (s.env_name(row.config_name), s.default, _cell(s.help))
         with open(path, "w") as f:
             f.write(text)
         written.append(path)

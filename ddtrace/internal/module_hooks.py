@@ -174,3 +174,123 @@ def _install():
         _finder = _PostImportFinder()
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
+
+
+# -- waiting for the imports in progress
+
+
+def _stdlib_names():
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is None:  # Python 3.9
+        import sysconfig
+
+        names = set(sys.builtin_module_names)
+        stdlib = sysconfig.get_paths()["stdlib"]
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None) or ""
+            if path.startswith(stdlib) and "site-packages" not in path:
+                names.add(name.split(".")[0])
+    return names
+
+
+def stdlib_imports_in_progress(exclude=None):
+    """The specs of the standard library modules being imported right now (their code
+    has not finished running), other than ``exclude``'s."""
+    names = _stdlib_names()
+    specs = []
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        if spec is None or not getattr(spec, "_initializing", False) or module is exclude:
+            continue
+        if name == "site":
+            # It imports sitecustomize, which runs users' code: waiting for it would
+            # leave that code untraced, and nothing needs site half-way.
+            continue
+        if name.split(".")[0] in names:
+            specs.append(spec)
+    return specs
+
+
+class _Watch:
+    """Modules being imported, and what to call once they all have been."""
+
+    __slots__ = ("fn", "waiting")
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.waiting = set()
+
+    def finished(self, spec):
+        with _lock:
+            if id(spec) not in self.waiting:
+                return
+            self.waiting.discard(id(spec))
+            if self.waiting:
+                return
+        try:
+            self.fn()
+        except Exception as e:
+            report_internal_error(e, "running code deferred until an import was over")
+
+
+_watched_classes = {}
+
+
+def _watching_class(cls):
+    """A subclass of a spec class that notices importlib's ``spec._initializing = False``:
+    the moment a module's import is over (its code ran, it is in ``sys.modules``)."""
+    watched = _watched_classes.get(cls)
+    if watched is None:
+
+        def __setattr__(self, name, value):
+            cls.__setattr__(self, name, value)
+            if name == "_initializing" and not value:
+                _import_finished(self, cls)
+
+        watched = _watched_classes[cls] = type("Watched" + cls.__name__, (cls,), {"__setattr__": __setattr__})
+    return watched
+
+
+def _import_finished(spec, original_class):
+    with _lock:
+        watches = spec.__dict__.pop("_dd_watches", ())
+        try:
+            spec.__class__ = original_class
+        except TypeError:
+            pass
+    # importlib binds the module to its parent package right after this; deferred code
+    # may already need ``parent.child``.
+    parent, _, child = spec.name.rpartition(".")
+    module = sys.modules.get(spec.name)
+    if parent and module is not None and parent in sys.modules:
+        try:
+            setattr(sys.modules[parent], child, module)
+        except Exception:
+            pass
+    for watch in watches:
+        watch.finished(spec)
+
+
+def after_imports(specs, fn):
+    """Call ``fn()`` once the imports of the modules of ``specs`` (being imported now)
+    are all over: for work that cannot run in the middle of them. A post-import hook
+    runs inside the import of the module that imported its target, and importing more
+    from there may need that half-initialised module (wrapt 2.x imports asyncio, which
+    needs ``concurrent.futures``, which imports ``logging``)."""
+    watch = _Watch(fn)
+    with _lock:
+        for spec in specs:
+            if not getattr(spec, "_initializing", False):
+                continue
+            try:
+                cls = type(spec)
+                if cls not in _watched_classes.values():
+                    spec.__class__ = _watching_class(cls)
+                spec.__dict__.setdefault("_dd_watches", []).append(watch)
+            except Exception as e:
+                report_internal_error(e, "waiting for the import of %s" % (spec.name,))
+                continue
+            watch.waiting.add(id(spec))
+        if watch.waiting:
+            return
+    fn()

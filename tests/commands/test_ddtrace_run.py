@@ -2,6 +2,7 @@
 ``--info`` and ``-d``. Every test runs real interpreters."""
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -185,15 +186,57 @@ def test_info_agent_reachable_and_integrations():
     assert rows["requests"][:4] == ["requests", "yes", "default", _requests.__version__]
     assert rows["urllib3"][:4] == ["urllib3", "yes", "DD_PATCH_MODULES", _urllib3.__version__]
     assert rows["httplib"][:3] == ["httplib", "no", "default"]
-    assert "not available in this release:" in out and "flask" in out
+    assert "flask" in rows
+    # Only what exists: no row for an integration not written yet, none in "enabled in code".
+    assert "tornado" not in out and "gunicorn" not in out
+    code = [line for line in out.splitlines() if "enabled in code" in line][0]
+    assert code.split(": ")[1].split(", ") == ["asgi", "djangorestframework", "wsgi"]
+    assert "DD_RUNTIME_METRICS_ENABLED" not in out and "DD_DOGSTATSD_URL" not in out
+
+
+def test_info_lists_integration_settings_with_their_source():
+    env = python_env(DD_TRACE_AGENT_URL="http://127.0.0.1:%d" % free_port(), DD_REDIS_CMD_MAX_LENGTH="50",
+                     DD_REQUESTS_SERVICE="outbound")
+    proc = run("--info", env=env)
+    assert proc.returncode == 0, proc.stderr
+    settings = proc.stdout.split("Integration settings:")[1].splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in settings if line.startswith("  DD_")}
+    assert rows["DD_REDIS_CMD_MAX_LENGTH"] == ["50", "env"]
+    assert rows["DD_REDIS_RESOURCE_ONLY_COMMAND"] == ["True", "default"]
+    assert rows["DD_REQUESTS_SERVICE"] == ["outbound", "env"]
+    assert "DD_FLASK_SERVICE" not in rows  # common settings: only when set
 
 
 @needs_http_libs
 def test_info_reports_unsupported_versions():
     report = ddtrace_run.integration_report({})
     by_name = {r["name"]: r for r in report}
-    assert by_name["requests"]["ok"] is True and by_name["requests"]["supported"] == ">=2.20,<3"
-    assert by_name["futures"]["version"] == ""
+    assert by_name["requests"]["ok"] is True and by_name["requests"]["supported"] == "2.20 - 2.x"
+    assert by_name["futures"]["installed"] == [("concurrent.futures.thread", "")]
+
+
+def test_info_status_column_in_a_patched_process():
+    # Called from an application that patched: each integration's state, a failed patch as failed.
+    code = """
+import io
+import ddtrace.contrib.logging.patch as pm
+@pm.integration.on_import("logging")
+def broken(module):
+    raise RuntimeError("patch bug")
+import ddtrace._monkey as m
+m.patch(logging=True, asyncio=True)
+import logging, asyncio
+from ddtrace.commands.ddtrace_run import _integration_lines
+for line in _integration_lines():
+    print(line)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], env=python_env(), capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    lines = {line.split()[0]: line for line in proc.stdout.splitlines()}
+    assert lines["integration"].split()[-1] == "status"
+    assert lines["asyncio"].endswith("  patched")
+    assert lines["futures"].endswith("  not requested")
+    assert lines["logging"].endswith("  FAILED: see the log")
 
 
 def test_info_imports_no_instrumented_library():

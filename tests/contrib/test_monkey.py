@@ -567,9 +567,7 @@ def test_render_integration_pages(tmp_path):
 
 
 @pytest.mark.subprocess
-def test_patch_all_imports_no_instrumented_library():
-    # wrapt is loaded here on purpose (and, with wrapt 2.x, the asyncio it imports):
-    # see test_logging_first_imported_by_another_module_under_patch_all.
+def test_patch_all_imports_nothing():
     out = check(
         run_python(
             """
@@ -578,7 +576,7 @@ def test_patch_all_imports_no_instrumented_library():
             before = set(sys.modules)
             m.patch_all(urllib3=True, httplib=True)
             new = sorted(set(sys.modules) - before)
-            print([n for n in new if n.split(".")[0] in ("requests", "urllib3", "http", "flask", "django", "redis")])
+            print([n for n in new if n.split(".")[0] in ("requests", "urllib3", "http", "asyncio", "concurrent", "wrapt")])
             """
         )
     )
@@ -706,3 +704,23 @@ def test_debug_line_for_patch_all():
     )
     check(proc)
     assert "patched requests" in proc.stderr
+
+
+@pytest.mark.subprocess
+def test_set_up_is_immediate_inside_the_users_own_imports(tmp_path):
+    # Only imports of standard modules in progress delay a set-up (see
+    # test_logging_first_imported_by_another_module_under_patch_all): a library
+    # imported by the application's module is patched before that module's next line.
+    (tmp_path / "dd_users_module.py").write_text(
+        "import concurrent.futures.thread as t\n"
+        "PATCHED_AT_IMPORT = type(t.ThreadPoolExecutor.__dict__['submit']).__name__ == 'FunctionWrapper'\n"
+    )
+    code = """
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        import ddtrace._monkey as m
+        m.patch(futures=True)
+        import dd_users_module
+        print(dd_users_module.PATCHED_AT_IMPORT)
+    """
+    assert check(run_python(code, args=[str(tmp_path)])).strip() == "True"
