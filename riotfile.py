@@ -27,8 +27,8 @@ venv = Venv(
         Venv(
             name="framework",
             pys=ALL_PYS,
-            pkgs={"requests": latest, "urllib3": latest, "packaging": latest},
-            command="pytest {cmdargs} tests/contrib/test_monkey.py tests/bootstrap tests/commands",
+            pkgs={"requests": latest, "urllib3": latest, "packaging": latest, "import-linter": latest},
+            command="pytest {cmdargs} tests/contrib/test_monkey.py tests/bootstrap tests/commands tests/test_layers.py tests/test_matrix.py",
         ),
         Venv(
             name="contrib-stdlib",
@@ -143,7 +143,7 @@ venv = Venv(
                         "requests": latest,
                     },
                 ),
-                Venv(name="flask-latest", pkgs={"flask": latest, "asgiref": latest, "requests": latest}),
+                Venv(name="flask-latest", pkgs={"flask": latest, "jinja2": latest, "asgiref": latest, "requests": latest}),
             ],
         ),
         Venv(
