@@ -288,6 +288,22 @@ class Integration:
 
         return register
 
+    def wrap_on_import(self, module, table):
+        """Declare what to wrap in ``module`` when it is imported, as a table:
+        ``{"ClassName": {"method": wrapper, ...}, ...}`` (``""`` for the module's own
+        functions). Methods are wrapped only where the class defines them itself (see
+        :meth:`wrap_own`); a class the module does not have is skipped (optional in
+        some versions)."""
+
+        def setup(mod):
+            for owner_name, methods in table.items():
+                owner = getattr(mod, owner_name, None) if owner_name else mod
+                if owner is not None:
+                    self.wrap_own(owner, methods)
+
+        setup.__name__ = "wrap_" + module.replace(".", "_")
+        self.on_import(module)(setup)
+
     def patch(self):
         """Instrument the library: its modules already imported now, the others when
         they are. Imports the row's libraries that are installed when none is imported

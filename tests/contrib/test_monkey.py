@@ -268,6 +268,27 @@ def test_wrap_own_skips_inherited_methods(fake_lib):
         integ.unpatch()
 
 
+def test_wrap_on_import_table(fake_lib):
+    integ = _fake()
+    integ.wrap_on_import(
+        "dd_fake_lib",
+        {
+            "": {"func": _upper},
+            "Base": {"greet": _upper},
+            "Child": {"greet": _upper},  # inherited: left alone
+            "NotInThisVersion": {"x": _upper},  # absent: skipped
+        },
+    )
+    integ.patch()
+    try:
+        assert fake_lib.func() == "FUNC"
+        assert fake_lib.Child().greet("x") == "HELLO X"
+        assert "greet" not in fake_lib.Child.__dict__
+    finally:
+        integ.unpatch()
+    assert fake_lib.func() == "func"
+
+
 def test_failed_setup_is_undone_and_reported(fake_lib, internal_errors):
     internal_errors.allowed = True
     integ = _fake()

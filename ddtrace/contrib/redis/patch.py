@@ -29,36 +29,34 @@ _traced_async_cluster_command = tracing.async_command_wrapper(peer_from_cluster)
 _traced_async_cluster_pipeline = tracing.async_pipeline_wrapper(peer_from_cluster, stack_of_cluster_pipeline)
 
 
-# Only methods a class defines itself are wrapped (``wrap_own``): wrapping an inherited
-# one would trace the parent's calls twice. ``redis.cluster`` exists from redis-py 4.1,
+# Only methods a class defines itself are wrapped: wrapping an inherited one would
+# trace the parent's calls twice. ``redis.cluster`` exists from redis-py 4.1,
 # ``redis.asyncio`` from 4.2 and its cluster client from 4.3.
-
-
-@integration.on_import("redis.client")
-def _patch_client(client):
-    integration.wrap_own(client.Redis, {"execute_command": _traced_command, "pipeline": pin_to_pipeline})
-    integration.wrap_own(
-        client.Pipeline, {"execute": _traced_pipeline, "immediate_execute_command": _traced_command}
-    )
-
-
-@integration.on_import("redis.cluster")
-def _patch_cluster(cluster):
-    integration.wrap_own(cluster.RedisCluster, {"execute_command": _traced_cluster_command, "pipeline": pin_to_pipeline})
-    integration.wrap_own(cluster.ClusterPipeline, {"execute": _traced_cluster_pipeline})
-
-
-@integration.on_import("redis.asyncio.client")
-def _patch_asyncio_client(client):
-    integration.wrap_own(client.Redis, {"execute_command": _traced_async_command, "pipeline": pin_to_pipeline})
-    integration.wrap_own(
-        client.Pipeline, {"execute": _traced_async_pipeline, "immediate_execute_command": _traced_async_command}
-    )
-
-
-@integration.on_import("redis.asyncio.cluster")
-def _patch_asyncio_cluster(cluster):
-    integration.wrap_own(
-        cluster.RedisCluster, {"execute_command": _traced_async_cluster_command, "pipeline": pin_to_pipeline}
-    )
-    integration.wrap_own(cluster.ClusterPipeline, {"execute": _traced_async_cluster_pipeline})
+integration.wrap_on_import(
+    "redis.client",
+    {
+        "Redis": {"execute_command": _traced_command, "pipeline": pin_to_pipeline},
+        "Pipeline": {"execute": _traced_pipeline, "immediate_execute_command": _traced_command},
+    },
+)
+integration.wrap_on_import(
+    "redis.cluster",
+    {
+        "RedisCluster": {"execute_command": _traced_cluster_command, "pipeline": pin_to_pipeline},
+        "ClusterPipeline": {"execute": _traced_cluster_pipeline},
+    },
+)
+integration.wrap_on_import(
+    "redis.asyncio.client",
+    {
+        "Redis": {"execute_command": _traced_async_command, "pipeline": pin_to_pipeline},
+        "Pipeline": {"execute": _traced_async_pipeline, "immediate_execute_command": _traced_async_command},
+    },
+)
+integration.wrap_on_import(
+    "redis.asyncio.cluster",
+    {
+        "RedisCluster": {"execute_command": _traced_async_cluster_command, "pipeline": pin_to_pipeline},
+        "ClusterPipeline": {"execute": _traced_async_cluster_pipeline},
+    },
+)

@@ -26,12 +26,7 @@ _traced_command = tracing.command_wrapper(peer_from_startup_nodes)
 _traced_pipeline = tracing.pipeline_wrapper(peer_from_startup_nodes, stack_of_cluster_pipeline)
 
 
-@integration.on_import("rediscluster.client")
-def _patch_client(client):
-    integration.wrap(client.RedisCluster, "execute_command", _traced_command)
-    integration.wrap(client.RedisCluster, "pipeline", pin_to_pipeline)
-
-
-@integration.on_import("rediscluster.pipeline")
-def _patch_pipeline(pipeline):
-    integration.wrap(pipeline.ClusterPipeline, "execute", _traced_pipeline)
+integration.wrap_on_import(
+    "rediscluster.client", {"RedisCluster": {"execute_command": _traced_command, "pipeline": pin_to_pipeline}}
+)
+integration.wrap_on_import("rediscluster.pipeline", {"ClusterPipeline": {"execute": _traced_pipeline}})
