@@ -309,9 +309,10 @@ class TraceMiddleware:
             return await self._call_app(scope, receive, send)
         try:
             request = self._start(scope)
-            if self.span_modifier is not None:
-                self.span_modifier(request.span, scope)
         except Exception as e:
             report_internal_error(e, "starting the trace of an ASGI request")
             return await self._call_app(scope, receive, send)
+        if self.span_modifier is not None:
+            with guard("calling the span modifier of an ASGI request"):
+                self.span_modifier(request.span, scope)
         return await serve(request, self._call_app, scope, receive, send, self.handle_exception_span)
