@@ -284,7 +284,10 @@ _ROWS = (
             Setting("template_default_name", str, "<memory>",
                     "Resource of template spans for templates rendered from a string"),
         )),
-    Row("fastapi", {"fastapi": ">=0.100"}, implemented=True, library="FastAPI", category=_WEB),
+    Row("fastapi", {"fastapi": ">=0.100"}, implemented=True, library="FastAPI", category=_WEB,
+        settings=(
+            Setting("request_span_name", str, "fastapi.request", "Name of the server span of each request"),
+        )),
     Row("gunicorn", {"gunicorn": ">=20.0"}, kind=MIDDLEWARE, default=False, library="Gunicorn", category=_WEB,
         notes="Run ``ddtrace-run gunicorn ...``; the WSGI framework integration traces requests."),
     Row("molten", {"molten": ">=1.0.2,<2"}, category=_WEB),
@@ -294,7 +297,10 @@ _ROWS = (
     Row("pytest", {"pytest": ">=7.0,<10"}, kind=MIDDLEWARE, default=False, category=_WEB,
         notes="A pytest plugin: ``pytest --ddtrace``."),
     Row("sanic", {"sanic": ">=21.0"}, library="Sanic", category=_WEB),
-    Row("starlette", {"starlette": ">=0.13"}, implemented=True, library="Starlette", category=_WEB),
+    Row("starlette", {"starlette": ">=0.13"}, implemented=True, library="Starlette", category=_WEB,
+        settings=(
+            Setting("request_span_name", str, "starlette.request", "Name of the server span of each request"),
+        )),
     Row("tornado", {"tornado": ">=6.0,<7"}, default=False, library="Tornado", category=_WEB),
     Row("wsgi", kind=MIDDLEWARE, default=False, implemented=True, library="WSGI (any WSGI server)", category=_WEB,
         notes="Wrap the application in ``ddtrace.contrib.wsgi.DDWSGIMiddleware``."),

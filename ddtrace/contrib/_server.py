@@ -142,6 +142,7 @@ class ServerRequest:
 
     __slots__ = (
         "integration",
+        "config",
         "tracer",
         "provider",
         "span",
@@ -155,8 +156,9 @@ class ServerRequest:
         "body_span_name",
     )
 
-    def __init__(self, integration, tracer, provider, span, method, previous, resource_from_route):
+    def __init__(self, integration, tracer, provider, span, method, previous, resource_from_route, config=None):
         self.integration = integration
+        self.config = integration.config if config is None else config
         self.tracer = tracer
         self.provider = provider
         self.span = span
@@ -185,7 +187,7 @@ class ServerRequest:
         if code is not None:
             self.status = code
         trace_utils.set_http_meta(
-            self.span, self.integration.config, status_code=code, status_msg=status_msg, response_headers=headers
+            self.span, self.config, status_code=code, status_msg=status_msg, response_headers=headers
         )
 
     def traced_start_response(self, start_response, on_start=None, status_msg=False):
@@ -231,7 +233,7 @@ class ServerRequest:
                 span.set_exc_info(*exc_info)
                 if self.status is None:
                     self.status = 500
-                    trace_utils.set_http_meta(span, self.integration.config, status_code=500)
+                    trace_utils.set_http_meta(span, self.config, status_code=500)
             if self.resource_from_route and self.route is None:
                 # No route matched (404, 405) or the request failed before routing.
                 span.resource = "%s %s" % (self.method, self.status) if self.status is not None else self.method
@@ -386,6 +388,7 @@ def start_request(
     distributed=None,
     measured=True,
     cls=ServerRequest,
+    config=None,
 ):
     """Start the server span of a request; returns its :class:`ServerRequest` (raises
     only what the caller's guard reports: call it under one).
@@ -400,9 +403,11 @@ def start_request(
     :param distributed: overrides the integration's ``distributed_tracing`` setting.
     :param measured: compute trace metrics for the server span (``_dd.measured``).
     :param cls: a subclass of :class:`ServerRequest` keeping what the framework needs.
+    :param config: the settings to use instead of the integration's (a middleware
+        given its settings by its caller); pass ``service`` with it.
     """
     tracer = integration.tracer(pin)
-    cfg = integration.config
+    cfg = integration.config if config is None else config
     if service is None:
         service = integration.service(pin)
     provider = tracer._context_provider or _DEFAULT_PROVIDER
@@ -424,7 +429,7 @@ def start_request(
     )
     if span is None:
         raise RuntimeError("the %s span could not be started" % (span_name,))
-    request = cls(integration, tracer, provider, span, method, previous, resource_from_route)
+    request = cls(integration, tracer, provider, span, method, previous, resource_from_route, cfg)
     trace_utils.set_http_meta(span, cfg, method=method, url=url, request_headers=headers)
     return request
 

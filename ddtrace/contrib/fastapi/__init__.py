@@ -36,7 +36,7 @@ Settings
 ``config.fastapi["distributed_tracing"]`` / ``DD_FASTAPI_DISTRIBUTED_TRACING``
     Continue the trace of the caller named by incoming headers. Default ``True``.
 
-``config.fastapi["request_span_name"]``
+``config.fastapi["request_span_name"]`` / ``DD_FASTAPI_REQUEST_SPAN_NAME``
     Name of the request spans (default ``fastapi.request``).
 
 ``config.fastapi["trace_query_string"]`` / ``DD_FASTAPI_TRACE_QUERY_STRING``
@@ -58,4 +58,16 @@ One application can get its own service name with a :class:`~ddtrace.trace.Pin`:
     from ddtrace.trace import Pin
 
     Pin.override(app, service="orders-api")
+
+Differences from the PyPI tracer, on purpose
+~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+
+- A mounted FastAPI (or Starlette) application makes no second ``fastapi.request``
+  span: the one server span is named after the whole template
+  (``GET /sub/reports/{report_id}``); the PyPI tracer nests a second server span named
+  after the template inside the mount (``GET /reports/{report_id}``).
+- A background task gets one ``fastapi.background_task`` span; the PyPI tracer also
+  makes a ``starlette.background_task`` span named ``traced_task`` around it.
+- Websocket connections are named after their route template and their messages are
+  not traced, as for :mod:`Starlette <ddtrace.contrib.starlette>`.
 """

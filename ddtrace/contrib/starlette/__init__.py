@@ -53,7 +53,7 @@ Settings
     Continue the trace of the caller named by incoming headers (Datadog, W3C
     ``traceparent``; see ``DD_TRACE_PROPAGATION_STYLE``). Default ``True``.
 
-``config.starlette["request_span_name"]``
+``config.starlette["request_span_name"]`` / ``DD_STARLETTE_REQUEST_SPAN_NAME``
     Name of the request spans (default ``starlette.request``).
 
 ``config.starlette["trace_query_string"]`` / ``DD_STARLETTE_TRACE_QUERY_STRING``
@@ -72,4 +72,13 @@ One application can get its own service name with a :class:`~ddtrace.trace.Pin`:
     from ddtrace.trace import Pin
 
     Pin.override(app, service="billing-web")
+
+Differences from the PyPI tracer, on purpose
+~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+
+- A websocket connection is named after its route template
+  (``websocket /ws/{room}``, with ``http.route``), as HTTP requests are; the PyPI
+  tracer names it after the path (``websocket /ws/lobby``), one resource per room.
+- Websocket messages are not traced (see :mod:`ddtrace.contrib.asgi`).
+- Background task spans carry ``component`` like every span of the integration.
 """

@@ -1,18 +1,20 @@
 """The instrumentation the Starlette and FastAPI integrations share.
 
-FastAPI is Starlette underneath, so both integrations install the same hooks (once,
-whichever is patched first; removed when the last one is unpatched):
+FastAPI is Starlette underneath:
 
-- ``Starlette.__call__`` runs each HTTP request and websocket connection inside the
-  shared ASGI middleware (:class:`ddtrace.contrib.asgi.TraceMiddleware`), configured
-  with the settings of the integration that owns the application: ``config.fastapi``
-  for a ``FastAPI`` application when the fastapi integration is patched and enabled,
-  else ``config.starlette``. An application mounted inside a traced one does not start a
-  second server span.
-- ``Route.handle``, ``WebSocketRoute.handle`` and ``Mount.handle`` are called by the
-  router once a route matched (fully, or partially for a 405): they name the request
-  after the route template, mount prefixes included (``GET /api/items/{item_id}``,
-  ``http.route``). The progress is kept in the request's ``scope["datadog"]``.
+- Each integration wraps its application class's ``__call__`` (``Starlette.__call__``,
+  ``FastAPI.__call__``, which calls Starlette's): each HTTP request and websocket
+  connection is served through :func:`ddtrace.contrib.asgi.serve` with the settings of
+  the integration whose wrapper saw it first. An application inside one already traced
+  by either (a mounted one, or FastAPI's call reaching Starlette's) starts no second
+  server span; a FastAPI application with the fastapi integration off is traced by the
+  Starlette integration, if that one is on.
+- The hooks of Starlette's routing are installed once, whichever integration is
+  patched first, and removed when the last one is unpatched: ``Route.handle``,
+  ``WebSocketRoute.handle`` and ``Mount.handle`` are called by the router once a route
+  matched (fully, or partially for a 405): they name the request after the route
+  template, mount prefixes included (``GET /api/items/{item_id}``, ``http.route``). The
+  progress is kept in the request's ``scope["datadog"]``.
 - ``BackgroundTask`` records which request created it and, when run, gets a span of
   its own in a new trace, linked to that request (the request was answered already).
 - Unhandled exceptions: Starlette's error middleware sends the 500 response before it
@@ -25,71 +27,60 @@ import sys
 import threading
 
 from ddtrace.contrib import _integration
-from ddtrace.contrib import trace_utils
+from ddtrace.contrib import asgi
 from ddtrace.contrib._integration import guard
-from ddtrace.contrib.asgi import TraceMiddleware
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.settings import config
+from ddtrace.trace import Context
+from ddtrace.trace import tracer as _tracer
 
 log = get_logger(__name__)
 
-#: The key the ASGI middleware keeps its per-request state under in the scope.
-_SCOPE_KEY = "datadog"
+_KEY = asgi.SCOPE_KEY
+#: In the scope's state: the request of the framework integration tracing it.
+_FRAMEWORK = "framework_request"
 _ROUTE = "route"
 _PREFIX = "route_prefix"
 _ROUTE_OBJECT = "route_object"
 _TASK_ORIGIN = "_datadog_request_span"
+_TRACED_SCOPES = ("http", "websocket")
 
-_lock = threading.RLock()
-#: integration name -> (Integration, application class), for the installed owners
-_owners = {}
-#: (Integration, application class), most derived class first
-_owner_list = ()
+_lock = threading.Lock()
+#: Names of the integrations the shared hooks are installed for.
+_users = set()
 _records = []
 #: exceptions that are answers, not failures (HTTPException...)
 _expected_exceptions = ()
 _Match = None
 
 
-def install(integration, app_class):
-    """Install the shared hooks for ``integration`` (traces apps of ``app_class``)."""
-    global _owner_list
+def install(integration):
+    """Install the shared hooks for ``integration`` (at once if they are not yet); they
+    go when the last integration using them is unpatched."""
     with _lock:
-        first = not _owners
-        _owners[integration.name] = (integration, app_class)
-        if first:
+        if not _users:
             try:
-                _wrap_all()
+                _wrap_shared()
             except BaseException:
-                _restore_all()
-                del _owners[integration.name]
+                _restore_shared()
                 raise
-        _owner_list = tuple(sorted(_owners.values(), key=lambda o: -len(o[1].__mro__)))
+        _users.add(integration.name)
+    integration.on_unpatch(lambda: _uninstall(integration.name))
 
 
-def uninstall(integration):
-    """Remove ``integration``; the hooks go when no integration is left."""
-    global _owner_list
+def _uninstall(name):
     with _lock:
-        if _owners.pop(integration.name, None) is None:
-            return
-        _owner_list = tuple(sorted(_owners.values(), key=lambda o: -len(o[1].__mro__)))
-        if not _owners:
-            _restore_all()
+        _users.discard(name)
+        if not _users:
+            _restore_shared()
 
 
-def installed():
-    """Names of the integrations the hooks are installed for."""
-    return sorted(_owners)
-
-
-def _wrap_all():
+def _wrap_shared():
     global _expected_exceptions, _Match
     from starlette import background
     from starlette import exceptions
     from starlette import routing
-    from starlette.applications import Starlette
 
     expected = [exceptions.HTTPException]
     if hasattr(exceptions, "WebSocketException"):
@@ -102,16 +93,18 @@ def _wrap_all():
     except ImportError:  # Starlette < 0.19
         from starlette.exceptions import ExceptionMiddleware
 
-    _records.append(_integration.wrap(Starlette, "__call__", _traced_app_call))
-    _records.append(_integration.wrap(ExceptionMiddleware, "__call__", _traced_exception_middleware))
-    _records.append(_integration.wrap(routing.Route, "handle", traced_route_handle))
-    _records.append(_integration.wrap(routing.WebSocketRoute, "handle", traced_route_handle))
-    _records.append(_integration.wrap(routing.Mount, "handle", _traced_mount_handle))
-    _records.append(_integration.wrap(background.BackgroundTask, "__init__", _traced_task_init))
-    _records.append(_integration.wrap(background.BackgroundTask, "__call__", _traced_task_call))
+    for owner, attr, wrapper in (
+        (ExceptionMiddleware, "__call__", _traced_exception_middleware),
+        (routing.Route, "handle", traced_route_handle),
+        (routing.WebSocketRoute, "handle", traced_route_handle),
+        (routing.Mount, "handle", _traced_mount_handle),
+        (background.BackgroundTask, "__init__", _traced_task_init),
+        (background.BackgroundTask, "__call__", _traced_task_call),
+    ):
+        _records.append(_integration.wrap(owner, attr, wrapper))
 
 
-def _restore_all():
+def _restore_shared():
     while _records:
         record = _records.pop()
         try:
@@ -120,102 +113,42 @@ def _restore_all():
             report_internal_error(e, "restoring starlette %s" % (record.attr,))
 
 
-def _owner_of(app):
-    """``(integration, pin)`` tracing ``app``: the one for its most derived class that
-    is enabled (a FastAPI app falls back to Starlette's), or ``(None, None)``."""
-    pin = None
-    for integration, cls in _owner_list:
-        if isinstance(app, cls):
-            if pin is None:
-                pin = integration.pin_of(app)
-            if integration.should_trace(pin):
-                return integration, pin
-    return None, None
-
-
-def _owner_named(name):
-    owner = _owners.get(name) or _owners.get("starlette")
-    if owner is None:
-        for owner in _owners.values():
-            break
-    return owner[0] if owner is not None else None
-
-
-def request_spans(scope):
-    """The server spans of this request: ours and those of any ASGI middleware around
-    the application (empty when the request is not traced)."""
-    state = scope.get(_SCOPE_KEY) if isinstance(scope, dict) else None
-    if not state:
-        return ()
-    spans = state.get("request_spans")
-    return spans or ()
-
-
-def _traced_by_us(scope):
-    for span in request_spans(scope):
-        if span._meta.get("component") in _owners:
-            return True
-    return False
-
-
 # ---------------------------------------------------------------- the application
 
 
-class _SpanModifier:
-    __slots__ = ("integration", "pin")
+def app_call_wrapper(integration):
+    """The wrapper of an application class's ``__call__`` for ``integration``."""
+    what = "starting the trace of a %s request" % (integration.name,)
+    default_name = "%s.request" % (integration.name,)
 
-    def __init__(self, integration, pin):
-        self.integration = integration
-        self.pin = pin
-
-    def __call__(self, span, scope):
-        span._meta["component"] = self.integration.name
-        if self.pin is not None and self.pin.service:
-            span.service = self.pin.service
-        asgi = scope.get("asgi")
-        if isinstance(asgi, dict):
-            # What the PyPI tracer records; the ASGI middleware may do it too one day.
-            for key in ("version", "spec_version"):
-                value = asgi.get(key)
-                if value and ("asgi." + key) not in span._meta:
-                    span._set_tag_str("asgi." + key, str(value))
-
-
-def _traced_app_call(wrapped, instance, args, kwargs):
-    # Not a coroutine function itself: a call with the wrong arguments must fail at
-    # once, as the original does (uvicorn calls the app with none to spot factories).
-    integration = pin = middleware = None
-    try:
+    def traced_app_call(wrapped, instance, args, kwargs):
+        # Not a coroutine function itself: a call with the wrong arguments must fail at
+        # once, as the original does (uvicorn calls the app with none to spot factories).
+        request = None
         if len(args) == 3 and not kwargs:
             scope = args[0]
-            if scope.get("type") in ("http", "websocket") and not _traced_by_us(scope):
-                integration, pin = _owner_of(instance)
-                if integration is not None:
-                    middleware = TraceMiddleware(
-                        _Application(wrapped, instance),
-                        tracer=integration.tracer(pin) if pin is not None else None,
-                        integration_config=integration.config,
-                        span_modifier=_SpanModifier(integration, pin),
-                    )
-    except Exception as e:
-        report_internal_error(e, "preparing the trace of a Starlette request")
-        middleware = None
-    if middleware is None:
-        return wrapped(*args, **kwargs)
-    return middleware(*args)
+            with guard(what):
+                if type(scope) is dict and scope.get("type") in _TRACED_SCOPES and not _traced_by_us(scope):
+                    # An app almost never has a pin: skip Pin.get_from's lookups then.
+                    pin = integration.pin_of(instance) if getattr(instance, "_datadog_pin", None) else None
+                    if integration.should_trace(pin):
+                        name = integration.config.get("request_span_name") or default_name
+                        request = asgi.start_request(integration, pin, scope, name)
+                        scope.setdefault(_KEY, {})[_FRAMEWORK] = request
+        if request is None:
+            return wrapped(*args, **kwargs)
+
+        def call(scope, receive, send):
+            return wrapped(scope, receive, _WatchedSend(send, scope, instance))
+
+        return asgi.serve(request, call, scope, args[1], args[2])
+
+    return traced_app_call
 
 
-class _Application:
-    """The application as the ASGI middleware calls it: its ``send`` watched."""
-
-    __slots__ = ("wrapped", "app")
-
-    def __init__(self, wrapped, app):
-        self.wrapped = wrapped
-        self.app = app
-
-    def __call__(self, scope, receive, send):
-        return self.wrapped(scope, receive, _WatchedSend(send, scope, self.app))
+def _traced_by_us(scope):
+    state = scope.get(_KEY)
+    return bool(state) and _FRAMEWORK in state
 
 
 class _WatchedSend:
@@ -247,7 +180,7 @@ class _WatchedSend:
 
     def _before_response(self, message):
         scope = self.scope
-        state = scope.get(_SCOPE_KEY)
+        state = scope.get(_KEY)
         if not state:
             return
         if self.app is not None and _ROUTE not in state and "router" not in scope:
@@ -260,8 +193,9 @@ class _WatchedSend:
         exc = sys.exc_info()[1]
         if exc is None or isinstance(exc, _expected_exceptions):
             return
-        for span in request_spans(scope):
-            if not span.finished and "error.type" not in span._meta:
+        for request in asgi.requests_of(scope):
+            span = request.span
+            if not request.finished and span.get_tag("error.type") is None:
                 span.set_exc_info(type(exc), exc, exc.__traceback__)
 
 
@@ -310,23 +244,19 @@ def _match_template(routes, scope):
 
 def set_route(scope, route):
     """Name the request after the route template ``route``."""
-    state = scope[_SCOPE_KEY]
-    state[_ROUTE] = route
-    method = "websocket" if scope.get("type") == "websocket" else scope.get("method") or "GET"
-    resource = "%s %s" % (method, route)
-    for span in request_spans(scope):
-        if not span.finished:
-            span.resource = resource
-            span._set_tag_str("http.route", route)
+    scope[_KEY][_ROUTE] = route
+    for request in asgi.requests_of(scope):
+        if not request.finished:
+            request.set_route(route)
 
 
 def traced_route_handle(wrapped, instance, args, kwargs):
     """Wrapper of ``Route.handle`` (and of the subclasses' own ``handle``)."""
     try:
         scope = args[0] if args else kwargs.get("scope")
-        state = scope.get(_SCOPE_KEY)
+        state = scope.get(_KEY)
         # A route subclass's own handle calling Starlette's is named once.
-        if state and state.get("request_spans") and state.get(_ROUTE_OBJECT) is not instance:
+        if state and asgi.requests_of(scope) and state.get(_ROUTE_OBJECT) is not instance:
             state[_ROUTE_OBJECT] = instance
             set_route(scope, state.get(_PREFIX, "") + _template(scope, instance))
             if len(args) == 3:
@@ -352,10 +282,8 @@ def _template(scope, route):
 
 def _traced_exception_middleware(wrapped, instance, args, kwargs):
     try:
-        if len(args) == 3:
-            state = args[0].get(_SCOPE_KEY)
-            if state and state.get("request_spans"):
-                args = (args[0], args[1], _WatchedSend(args[2], args[0], None))
+        if len(args) == 3 and asgi.requests_of(args[0]):
+            args = (args[0], args[1], _WatchedSend(args[2], args[0], None))
     except Exception as e:
         report_internal_error(e, "watching a Starlette exception handler")
     return wrapped(*args, **kwargs)
@@ -364,8 +292,8 @@ def _traced_exception_middleware(wrapped, instance, args, kwargs):
 def _traced_mount_handle(wrapped, instance, args, kwargs):
     with guard("naming a Starlette request after its mount point"):
         scope = args[0] if args else kwargs.get("scope")
-        if request_spans(scope):
-            state = scope[_SCOPE_KEY]
+        if asgi.requests_of(scope):
+            state = scope[_KEY]
             prefix = state.get(_PREFIX, "") + instance.path
             state[_PREFIX] = prefix
             if prefix:
@@ -380,9 +308,7 @@ def _traced_mount_handle(wrapped, instance, args, kwargs):
 def _traced_task_init(wrapped, instance, args, kwargs):
     wrapped(*args, **kwargs)
     with guard("recording the request of a background task"):
-        from ddtrace.trace import tracer
-
-        span = tracer.current_span()
+        span = _tracer.current_span()
         if span is not None:
             setattr(instance, _TASK_ORIGIN, span._local_root)
 
@@ -395,29 +321,29 @@ def _task_name(func):
     return name if isinstance(name, str) else type(func).__name__
 
 
+def _task_integration(origin):
+    """The integration whose request scheduled the task (else Starlette's, if on)."""
+    name = origin.get_tag("component") if origin is not None else None
+    if name not in _users:
+        name = "starlette" if "starlette" in _users else next(iter(_users), None)
+    return _integration.loaded(name) if name else None
+
+
 async def _traced_task_call(wrapped, instance, args, kwargs):
-    span = provider = previous = None
+    span = previous = None
     with guard("starting a background task span"):
         origin = getattr(instance, _TASK_ORIGIN, None)
-        component = origin._meta.get("component") if origin is not None else None
-        integration = _owner_named(component)
+        integration = _task_integration(origin)
         if integration is not None and integration.should_trace():
-            tracer = integration.tracer()
-            provider = tracer.context_provider
-            previous = provider.active()
-            if origin is not None:
-                service = origin.service
-            else:
-                service = trace_utils.int_service(None, integration.config, config.service)
-            span = tracer.start_span(
-                "%s.background_task" % integration.name,
-                service=service,
+            previous = _tracer.context_provider.active()
+            # The request was answered already: a trace of its own, linked to the request.
+            span = integration.start_span(
+                "%s.background_task" % (integration.name,),
+                service=origin.service if origin is not None else None,
                 resource=_task_name(getattr(instance, "func", None)),
-                activate=True,
+                child_of=Context(),
             )
-            span._meta["component"] = integration.name
-            if origin is not None:
-                # The request was answered already: a link, not a parent.
+            if span is not None and origin is not None:
                 if not origin.finished:
                     origin._sample_if_undecided()  # so the link says whether it is kept
                 span.link_span(origin.context)
@@ -428,5 +354,6 @@ async def _traced_task_call(wrapped, instance, args, kwargs):
             return await wrapped(*args, **kwargs)
     finally:
         with guard("finishing a background task span"):
+            provider = _tracer.context_provider
             if provider.active() is not previous:
                 provider.activate(previous)

@@ -79,6 +79,7 @@ def test_http_request_span(tracer):
     assert span.get_tag("http.status_code") == "200"
     assert span.get_tag("http.version") == "1.1"
     assert span.get_tag("http.useragent") == "ua/2"
+    assert span.get_tag("asgi.version") == "3.0"
     assert span_from_scope(scope) is span
     assert tracer.current_span() is None
 
@@ -327,6 +328,13 @@ def test_disabled_tracer(tracer):
     assert "datadog" not in http_scope()
 
 
+def test_disabled_integration(tracer, monkeypatch):
+    monkeypatch.setitem(config.asgi, "enabled", False)
+    sent = run(TraceMiddleware(ok_app, tracer=tracer), http_scope())
+    assert sent[0]["status"] == 200
+    assert tracer.pop() == []
+
+
 def test_user_spans_are_children(tracer):
     async def app(scope, receive, send):
         with tracer.trace("handler"):
@@ -446,6 +454,8 @@ def test_uvicorn_http(tracer, server):
     assert span.get_tag("http.url") == "http://127.0.0.1:%s/hello?<redacted>&x=2" % port
     assert span.get_tag("http.status_code") == "200"
     assert span.get_tag("http.useragent") == "httpx-test"
+    assert span.get_tag("asgi.version") == "3.0"
+    assert span.get_tag("asgi.spec_version")
 
 
 def test_uvicorn_streaming(tracer, server):

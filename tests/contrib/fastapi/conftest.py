@@ -2,7 +2,7 @@ import pytest
 
 from ddtrace.settings import config
 from ddtrace.settings._env import DEFAULT_QUERY_STRING_REGEXP
-from tests.contrib.kit import MemoryTracer
+from tests.contrib.kit import integration_of
 
 from . import app as app_module
 
@@ -18,28 +18,12 @@ def _defaults(monkeypatch):
 
 
 @pytest.fixture
-def memtracer():
-    t = MemoryTracer()
-    yield t
-    t.restore()
-
-
-@pytest.fixture
-def patched():
-    from ddtrace.contrib.fastapi import patch
-
-    patch.patch()
-    yield patch.integration
-    patch.unpatch()
-
-
-@pytest.fixture
 def starlette_patched():
-    from ddtrace.contrib.starlette import patch
-
-    patch.patch()
-    yield patch.integration
-    patch.unpatch()
+    """The Starlette integration patched too (FastAPI shares its hooks)."""
+    integration = integration_of("starlette")
+    integration.patch()
+    yield integration
+    integration.unpatch()
 
 
 @pytest.fixture

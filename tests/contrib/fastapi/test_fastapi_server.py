@@ -18,39 +18,39 @@ def port(patched):
         yield port
 
 
-def test_request(port, memtracer):
+def test_request(port, spans):
     status, body = get(port, "/v1/outer/things/5")
     assert (status, body) == (200, b'{"thing":5}')
-    spans = wait_for(memtracer, lambda spans: len(named(spans, "fastapi.request")) == 1)
-    (span,) = named(spans, "fastapi.request")
-    (serialize,) = named(spans, "fastapi.serialize_response")
+    got = wait_for(spans, lambda got: len(named(got, "fastapi.request")) == 1)
+    (span,) = named(got, "fastapi.request")
+    (serialize,) = named(got, "fastapi.serialize_response")
     assert span.resource == "GET /v1/outer/things/{thing_id}"
     assert span.get_tag("http.url") == "http://127.0.0.1:%d/v1/outer/things/5" % port
     assert span.get_tag("asgi.version") == "3.0"
     assert serialize.parent_id == span.span_id
 
 
-def test_streaming_response(port, memtracer):
+def test_streaming_response(port, spans):
     assert get(port, "/stream") == (200, b"chunk0;chunk1;chunk2;")
-    spans = wait_for(memtracer, lambda spans: len(named(spans, "fastapi.request")) == 1)
-    (span,) = named(spans, "fastapi.request")
+    got = wait_for(spans, lambda got: len(named(got, "fastapi.request")) == 1)
+    (span,) = named(got, "fastapi.request")
     assert app_module.seen["during_stream"] == [False]
     assert span.resource == "GET /stream"
     assert span.get_tag("http.status_code") == "200"
 
 
-def test_websocket(port, memtracer):
+def test_websocket(port, spans):
     pytest.importorskip("websockets.sync.client")
     assert websocket_exchange(port, "/ws/den", "yo") == "den:yo"
-    spans = wait_for(memtracer, lambda spans: len(named(spans, "fastapi.request")) == 1)
-    (span,) = named(spans, "fastapi.request")
+    got = wait_for(spans, lambda got: len(named(got, "fastapi.request")) == 1)
+    (span,) = named(got, "fastapi.request")
     assert span.resource == "websocket /ws/{room}"
     assert span.get_tag("http.url") == "ws://127.0.0.1:%d/ws/den" % port
 
 
-def test_unhandled_exception(port, memtracer):
+def test_unhandled_exception(port, spans):
     assert get(port, "/boom")[0] == 500
-    spans = wait_for(memtracer, lambda spans: len(named(spans, "fastapi.request")) == 1)
-    (span,) = named(spans, "fastapi.request")
+    got = wait_for(spans, lambda got: len(named(got, "fastapi.request")) == 1)
+    (span,) = named(got, "fastapi.request")
     assert span.error == 1
     assert span.get_tag("error.type") == "builtins.RuntimeError"

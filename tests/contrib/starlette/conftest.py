@@ -2,7 +2,6 @@ import pytest
 
 from ddtrace.settings import config
 from ddtrace.settings._env import DEFAULT_QUERY_STRING_REGEXP
-from tests.contrib.kit import MemoryTracer
 
 from . import app as app_module
 
@@ -15,22 +14,6 @@ def _defaults(monkeypatch):
     monkeypatch.setattr(config, "service", None)
     for key in app_module.seen:
         app_module.seen[key] = []
-
-
-@pytest.fixture
-def memtracer():
-    t = MemoryTracer()
-    yield t
-    t.restore()
-
-
-@pytest.fixture
-def patched():
-    from ddtrace.contrib.starlette import patch
-
-    patch.patch()
-    yield patch.integration
-    patch.unpatch()
 
 
 @pytest.fixture

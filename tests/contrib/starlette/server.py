@@ -54,17 +54,17 @@ def websocket_exchange(port, path, text):
         return ws.recv(timeout=10)
 
 
-def wait_for(memtracer, done, timeout=10.0):
-    """The spans ``memtracer`` collects until ``done(spans)`` holds (the server
+def wait_for(spans, done, timeout=10.0):
+    """The spans the ``spans`` fixture collects until ``done(got)`` holds (the server
     finishes its spans in its own thread, maybe after the client got the answer)."""
-    spans = []
+    got = []
     give_up = time.monotonic() + timeout
     while True:
-        spans.extend(memtracer.spans())
-        if done(spans) or time.monotonic() > give_up:
-            return spans
+        got.extend(spans())
+        if done(got) or time.monotonic() > give_up:
+            return got
         time.sleep(0.01)
 
 
-def named(spans, name):
-    return [s for s in spans if s.name == name]
+def named(got, name):
+    return [s for s in got if s.name == name]

@@ -2,36 +2,40 @@
 a fresh interpreter."""
 import pytest
 
-from tests.contrib.kit import SCENARIO_TRACED
+from tests.contrib.kit import CHILD_PRELUDE
 from tests.contrib.kit import check
-from tests.contrib.kit import lifecycle_program
+from tests.contrib.kit import lifecycle_tests
+from tests.contrib.kit import python_env
 from tests.contrib.kit import run_python
 
-EXERCISE = """
-from starlette.testclient import TestClient
-from tests.contrib.starlette.app import make_app
-client = TestClient(make_app())
-assert client.get("/items/5").status_code == 200
-print(",".join(s.resource for s in spans() if s.name == "starlette.request") or "-")
-"""
+test_lifecycle = lifecycle_tests(
+    "starlette",
+    span="starlette.request",
+    count=1,
+    exercise="""
+        from starlette.testclient import TestClient
+        from tests.contrib.starlette.app import make_app
+        assert TestClient(make_app()).get("/items/5").status_code == 200
+        got = spans()
+        assert all(s.resource == "GET /items/{item_id:int}" for s in got), [s.resource for s in got]
+        _writer.write(got)  # back for the suite to count
+    """,
+)
 
 
 @pytest.mark.subprocess
-@pytest.mark.parametrize("scenario", sorted(SCENARIO_TRACED))
-def test_lifecycle(scenario):
-    code = lifecycle_program(scenario, "starlette", "starlette", "import starlette", EXERCISE)
-    out = check(run_python(code))
-    assert out.strip() == ("GET /items/{item_id:int}" if SCENARIO_TRACED[scenario] else "-")
-
-
-@pytest.mark.subprocess
-def test_unpatch_restores_the_original_functions():
+def test_unpatch_restores_the_shared_hooks():
     out = check(
         run_python(
             """
 import starlette.applications, starlette.routing, starlette.background
+try:
+    from starlette.middleware.exceptions import ExceptionMiddleware
+except ImportError:
+    from starlette.exceptions import ExceptionMiddleware
 targets = [
     (starlette.applications.Starlette, "__call__"),
+    (ExceptionMiddleware, "__call__"),
     (starlette.routing.Route, "handle"),
     (starlette.routing.WebSocketRoute, "handle"),
     (starlette.routing.Mount, "handle"),
@@ -53,7 +57,7 @@ print(all(vars(owner)[name] is b for (owner, name), b in zip(targets, before)))
 @pytest.mark.subprocess
 def test_settings_from_the_environment():
     code = (
-        "from tests.contrib.kit import CHILD_PRELUDE\nexec(CHILD_PRELUDE)\n"
+        CHILD_PRELUDE
         + """
 import ddtrace._monkey as m
 m.patch(starlette=True)
@@ -63,12 +67,12 @@ TestClient(make_app()).get("/", headers={"x-datadog-trace-id": "7", "x-datadog-p
 print(" ".join("%s:%s:%s" % (s.name, s.service, s.trace_id) for s in spans()) or "-")
 """
     )
-    from tests.contrib.kit import python_env
-
     out = check(run_python(code, env=python_env(DD_SERVICE="shop")))
     assert out.strip() == "starlette.request:shop:7"
     out = check(run_python(code, env=python_env(DD_SERVICE="shop", DD_STARLETTE_SERVICE="shop-web")))
     assert out.strip() == "starlette.request:shop-web:7"
+    out = check(run_python(code, env=python_env(DD_SERVICE="shop", DD_STARLETTE_REQUEST_SPAN_NAME="web.request")))
+    assert out.strip() == "web.request:shop:7"
     out = check(run_python(code, env=python_env(DD_STARLETTE_DISTRIBUTED_TRACING="false")))
     (line,) = out.split()
     assert line.startswith("starlette.request:") and not line.endswith(":7")
