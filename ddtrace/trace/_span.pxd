@@ -49,6 +49,7 @@ cdef class Span:
     cpdef finish(self, finish_time=*)
     cpdef set_tag(self, key, value=*)
     cpdef set_tag_str(self, key, value)
+    cpdef set_metric(self, key, value)
     cdef void _set_str(self, str key, str value)
     cdef _special(self, key, value)
 

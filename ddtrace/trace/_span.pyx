@@ -46,6 +46,7 @@ cdef int USER_REJECT = -1
 cdef int USER_KEEP = 2
 # _Trace.priority when no decision is recorded there.
 cdef int NO_PRIORITY = -128
+cdef double _INF = float("inf")
 cdef object _UINT64 = 0xFFFFFFFFFFFFFFFF
 cdef object _INT64_MIN = -(2 ** 63)
 cdef object _INT64_MAX = 2 ** 63 - 1
@@ -719,19 +720,23 @@ cdef class Span:
     def get_tags(self):
         return dict(self._meta)
 
-    def set_metric(self, key, value):
+    cpdef set_metric(self, key, value):
         """Set a numeric tag. Values that are not finite numbers are dropped."""
+        cdef double d
+        cdef type t = type(value)
         if type(key) is not str:
             key = str(key)
-        if type(value) is not int and type(value) is not float:
-            try:
-                value = float(value)
-            except Exception:
-                log.debug("span %r: metric %r=%r is not a number; dropped", self.name, key, value)
+        if t is not int:
+            if t is not float:
+                try:
+                    value = float(value)
+                except Exception:
+                    log.debug("span %r: metric %r=%r is not a number; dropped", self.name, key, value)
+                    return
+            d = value
+            if d != d or d == _INF or d == -_INF:
+                log.debug("span %r: metric %r=%r is not finite; dropped", self.name, key, value)
                 return
-        if value != value or value in (float("inf"), float("-inf")):
-            log.debug("span %r: metric %r=%r is not finite; dropped", self.name, key, value)
-            return
         self._metrics[key] = value
         if self._meta:
             self._meta.pop(key, None)
