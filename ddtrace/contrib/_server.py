@@ -31,6 +31,7 @@ from ddtrace.ext import SpanTypes
 from ddtrace.ext import http as _http
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.propagation._utils import HEADER_NAMES
+from ddtrace.settings import config as _global_config
 from ddtrace.trace import Context
 from ddtrace.trace._span import _active
 from ddtrace.trace.provider import DefaultContextProvider
@@ -183,12 +184,19 @@ class ServerRequest:
         """Record the response's status (an int, ``"404"`` or a WSGI status line): a
         status in ``DD_TRACE_HTTP_SERVER_ERROR_STATUSES`` marks the span as an error;
         ``http.status_msg`` when given; and the response header tags."""
+        span = self.span
         code = trace_utils.parse_status_code(status)
         if code is not None:
             self.status = code
-        trace_utils.set_http_meta(
-            self.span, self.config, status_code=code, status_msg=status_msg, response_headers=headers
-        )
+            span.set_tag_str(_http.STATUS_CODE, str(code))
+            if code in _global_config._http_server_error_statuses:
+                span.error = 1
+        if status_msg is not None:
+            span.set_tag_str(_http.STATUS_MSG, status_msg)
+        if headers is not None:
+            header_tags = self.config.header_tags()
+            if header_tags:
+                trace_utils.set_header_tags(span, headers, header_tags, _http.RESPONSE_HEADERS)
 
     def traced_start_response(self, start_response, on_start=None, status_msg=False):
         """A WSGI ``start_response`` that records the status and headers first (and
@@ -393,8 +401,8 @@ def start_request(
     """Start the server span of a request; returns its :class:`ServerRequest` (raises
     only what the caller's guard reports: call it under one).
 
-    :param headers: the request headers (``get`` / ``items``), for ``http.useragent``
-        and the header tags.
+    :param headers: the request headers (``get`` with a lowercase name / ``items``),
+        for ``http.useragent`` and the header tags.
     :param propagation: the propagation headers found (see :func:`propagation_headers`);
         None: nothing to continue.
     :param service: default: the integration's service (``DD_<NAME>_SERVICE``, else
@@ -430,7 +438,20 @@ def start_request(
     if span is None:
         raise RuntimeError("the %s span could not be started" % (span_name,))
     request = cls(integration, tracer, provider, span, method, previous, resource_from_route, cfg)
-    trace_utils.set_http_meta(span, cfg, method=method, url=url, request_headers=headers)
+    # What trace_utils.set_http_meta would do, without its generality: this runs on
+    # every request of every framework.
+    span.set_tag_str(_http.METHOD, method)
+    if url is not None:
+        if "?" in url or "@" in url or "#" in url:
+            url = trace_utils.sanitize_url(url, cfg.tag_query_string(True))
+        span.set_tag_str(_http.URL, url)
+    if headers is not None:
+        user_agent = headers.get("user-agent")
+        if user_agent:
+            span.set_tag_str(_http.USER_AGENT, user_agent)
+        header_tags = cfg.header_tags()
+        if header_tags:
+            trace_utils.set_header_tags(span, headers, header_tags, _http.REQUEST_HEADERS)
     return request
 
 

@@ -209,7 +209,10 @@ def _integration_header_tags(integration_config):
     return config.http_header_tags
 
 
-def _set_header_tags(span, headers, header_tags, prefix):
+def set_header_tags(span, headers, header_tags, prefix):
+    """Tag ``span`` with the ``headers`` named in ``header_tags`` (``{lowercase header:
+    tag name}``, see ``IntegrationConfig.header_tags``); an empty tag name is derived
+    as ``<prefix>.<header>``."""
     values = headers_to_dict(headers)
     if not values:
         return
@@ -309,9 +312,9 @@ def set_http_meta(
                     if user_agent:
                         span._set_tag_str(_http.USER_AGENT, user_agent)
                 if header_tags:
-                    _set_header_tags(span, request_headers, header_tags, _http.REQUEST_HEADERS)
+                    set_header_tags(span, request_headers, header_tags, _http.REQUEST_HEADERS)
             if response_headers is not None and header_tags:
-                _set_header_tags(span, response_headers, header_tags, _http.RESPONSE_HEADERS)
+                set_header_tags(span, response_headers, header_tags, _http.RESPONSE_HEADERS)
     except Exception as e:
         report_internal_error(e, "tagging an HTTP span")
 

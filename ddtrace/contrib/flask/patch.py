@@ -175,13 +175,11 @@ class _Request(_server.ServerRequest):
                     app_span.set_tag(tag, value)
 
     def _resume(self):
-        state = super()._resume()
-        return state, _current.set(self)
+        return _server.ServerRequest._resume(self), _current.set(self)
 
     def _pause(self, state):
-        state, token = state
-        super()._pause(state)
-        _current.reset(token)
+        _server.ServerRequest._pause(self, state[0])
+        _current.reset(state[1])
 
 
 def _route_on_response(req):
