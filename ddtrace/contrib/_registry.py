@@ -410,6 +410,14 @@ def installed_version(module):
     return distribution_version(*module.distributions)
 
 
+def _has_page(row):
+    """Whether the row has a docs page: its folder's docstring (djangorestframework is
+    documented by the django integration that traces it)."""
+    import os
+
+    return row.implemented and os.path.exists(os.path.join(os.path.dirname(__file__), row.name, "__init__.py"))
+
+
 def _cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -450,7 +458,7 @@ def render_rst(title="Integrations"):
                 status = "available" if row.implemented else "planned"
             if row.notes:
                 status += ". " + row.notes
-            name = (":doc:`%s <integrations/%s>`" % (row.name, row.name)) if row.implemented else ("``%s``" % row.name)
+            name = (":doc:`%s <integrations/%s>`" % (row.name, row.name)) if _has_page(row) else ("``%s``" % row.name)
             lines += [
                 "   * - " + name,
                 "     - " + _cell(row.library),
@@ -459,7 +467,7 @@ def render_rst(title="Integrations"):
                 "     - " + _cell(status),
             ]
         lines.append("")
-    pages = ["integrations/%s" % row.name for row in _ROWS if row.implemented]
+    pages = ["integrations/%s" % row.name for row in _ROWS if _has_page(row)]
     if pages:
         lines += [".. toctree::", "   :hidden:", ""] + ["   " + page for page in pages] + [""]
     return "\n".join(lines) + "\n"
@@ -484,7 +492,7 @@ def render_integration_pages(directory):
     os.makedirs(directory, exist_ok=True)
     written = []
     for row in _ROWS:
-        if not row.implemented:
+        if not _has_page(row):
             continue
         path = os.path.join(directory, row.name + ".rst")
         title = row.name

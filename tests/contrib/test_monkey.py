@@ -580,7 +580,7 @@ def test_render_rst():
 def test_render_integration_pages(tmp_path):
     written = _registry.render_integration_pages(str(tmp_path))
     names = sorted(os.path.basename(p)[:-4] for p in written)
-    assert names == sorted(r.name for r in _registry.rows() if r.implemented)
+    assert names == sorted(r.name for r in _registry.rows() if r.implemented and r.name != "djangorestframework")
     assert ".. automodule:: ddtrace.contrib.requests" in (tmp_path / "requests.rst").read_text()
 
 
