@@ -136,10 +136,13 @@ middleware) has the resource ``<METHOD> <status>`` (``GET 200`` for a health che
 answered by a middleware), where PyPI ``ddtrace`` says ``GET 404`` whatever the status;
 a ``django.request`` span that is an error carries the ``error.*`` tags of the
 exception its 500 response stands for; ``django.user.is_authenticated`` is left out
-when telling would load the user.
+when telling would load the user; a cache ``get`` that missed and returned the
+caller's default counts ``db.row_count=0`` (PyPI ``ddtrace``: 1).
 
 Patching after Django is imported works, but a handler that already loaded its
-middleware (a WSGI application created before ``patch()``) has no middleware spans.
+middleware (a WSGI application created before ``patch()``) has no middleware spans,
+and the view functions of a URLconf imported before have no span of their own
+(an ``APIView`` then has one ``django.view`` span).
 
 The ``django.request`` span ends when Django hands the response to the server: the
 sending of a streamed body (``StreamingHttpResponse``, ``FileResponse``) is not in it.
