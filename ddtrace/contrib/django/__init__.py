@@ -137,7 +137,10 @@ answered by a middleware), where PyPI ``ddtrace`` says ``GET 404`` whatever the 
 a ``django.request`` span that is an error carries the ``error.*`` tags of the
 exception its 500 response stands for; ``django.user.is_authenticated`` is left out
 when telling would load the user; a cache ``get`` that missed and returned the
-caller's default counts ``db.row_count=0`` (PyPI ``ddtrace``: 1).
+caller's default counts ``db.row_count=0`` (PyPI ``ddtrace``: 1); the handler of an
+``async`` class-based view is a child of ``django.view.dispatch``, which lasts until
+the handler is done (PyPI ``ddtrace`` ends the view and dispatch spans when they return
+the coroutine, and the handler's span is their sibling).
 
 Patching after Django is imported works, but a handler that already loaded its
 middleware (a WSGI application created before ``patch()``) has no middleware spans,
