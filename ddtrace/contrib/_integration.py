@@ -308,7 +308,10 @@ class Integration:
         they are. Imports the row's libraries that are installed when none is imported
         yet (ImportError if none is installed). Patching twice patches once.
 
-        Returns True if something was instrumented by this call.
+        Returns True if this call turned it on and something was instrumented, or waits
+        for its module (an integration whose set-ups are all on submodules not imported
+        yet is patched as far as it can be); False if it was on already or every set-up
+        failed or found an unsupported version.
         """
         if not any(m.name in sys.modules for m in self.row.modules):
             import importlib
@@ -327,7 +330,7 @@ class Integration:
     def _enable(self):
         """Turn the integration on without importing anything (``ddtrace.patch`` calls
         this when one of the row's modules is imported). True if it instrumented
-        something now."""
+        something now or a set-up waits for its module's import."""
         with self._lock:
             if self._enabled:
                 return False
@@ -336,7 +339,9 @@ class Integration:
             before = sum(1 for s in self._setups if s.done)
             for setup in list(self._setups):
                 self._arm(setup)
-            return sum(1 for s in self._setups if s.done) > before
+            if sum(1 for s in self._setups if s.done) > before:
+                return True
+            return any(s.hook is not None for s in self._setups)
 
     def _arm(self, setup):
         from ddtrace.internal.module_hooks import register_post_import_hook

@@ -51,6 +51,10 @@ class EnvironHeaders:
 
     __slots__ = ("environ",)
 
+    #: ``get`` finds any spelling of a name: a header it misses is not there, and the
+    #: environ (which may hold the whole process environment) is never scanned for it.
+    case_insensitive = True
+
     def __init__(self, environ):
         self.environ = environ
 

@@ -344,6 +344,8 @@ def _find_header(headers, name):
         value = get(name)
         if value is not None:
             return _as_str(value)
+        if getattr(headers, "case_insensitive", False):
+            return None
         # Plain dicts are case-sensitive: look at every key.
         items = headers.items() if hasattr(headers, "items") else ()
     else:

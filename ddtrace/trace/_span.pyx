@@ -341,6 +341,16 @@ cdef str _make_runtime_id():
     return "%s-%s-4%s-%s%s-%s" % (h[0:8], h[8:12], h[13:16], "89ab"[int(h[16], 16) & 3], h[17:20], h[20:32])
 
 
+cdef str _plain_str(object value):
+    """``value``'s text as an exact ``str``: a subclass (Django's ``SafeString``,
+    markupsafe's ``Markup``) passed to ``_set_str`` would be refused, and the refusal
+    is lost in a ``cdef void``."""
+    cdef object text = value if isinstance(value, str) else str(value)
+    if type(text) is str:
+        return <str>text
+    return <str>str.__str__(text)
+
+
 cdef class SpanAggregator:
     """Turns finished spans into trace chunks: sampling, trace-level tags, filters, writer.
 
@@ -639,7 +649,7 @@ cdef class Span:
 
     # -- tags
 
-    cdef void _set_str(self, str key, str value):
+    cdef void _set_str(self, str key, str value):  # exact str only: see _plain_str
         self._meta[key] = value
         if self._metrics:
             self._metrics.pop(key, None)
@@ -707,7 +717,7 @@ cdef class Span:
             self._meta.pop(str(key), None)
             return
         try:
-            self._set_str(str(key), value if isinstance(value, str) else str(value))
+            self._set_str(_plain_str(key), _plain_str(value))
         except Exception:
             log.debug("span %r: value of tag %r cannot be turned into a string; tag dropped", self.name, key)
 

@@ -73,6 +73,20 @@ def test_set_tag_strings_go_to_meta_numbers_to_metrics():
     assert s.get_tag("i") is None
 
 
+def test_set_tag_str_keeps_str_subclasses_as_plain_text():
+    class Safe(str):  # like Django's SafeString, whose __str__ returns itself
+        def __str__(self):
+            return self
+
+    s = Span("n")
+    s.set_tag_str("template", Safe("book.html"))
+    s.set_tag_str(Safe("key"), "v")
+    s.set_tag_str("n", 5)
+    assert s.get_tag("template") == "book.html" and type(s.get_tag("template")) is str
+    assert s.get_tag("key") == "v"
+    assert s.get_tag("n") == "5"
+
+
 def test_set_tag_switching_type_moves_the_key():
     s = Span("n")
     s.set_tag("k", 1)

@@ -35,10 +35,17 @@ What a request produces
     (``<path.Class>.process_request``, ``process_view``, ``process_exception``,
     ``process_template_response``, ``process_response``), nested as Django runs them.
 ``django.view``
-    The view (resource: its dotted path; the class for class-based views and DRF
-    viewsets). Class-based views add ``django.view.setup``, ``django.view.dispatch``
-    and the handler of the HTTP method: ``django.view.get``... (resource
-    ``<path.Class>.<handler>``, e.g. ``myapp.api.BookViewSet.list``).
+    The view the URL resolved to (resource: ``<module>.<name>`` of the URLconf's
+    callback; a view function of ``View.as_view()`` is named after its class). A
+    function made by ``View.as_view()`` while patched makes a ``django.view`` span of
+    its own, named after its class: Django REST framework's ``APIView.as_view()``
+    returns it behind ``csrf_exempt``, so an ``APIView`` has two nested ``django.view``
+    spans (the callback's, ``myapp.api.view``, and the class's, ``myapp.api.BookList``).
+    Class-based views add ``django.view.setup``, ``django.view.dispatch`` and the
+    handler of the HTTP method: ``django.view.get``... (resource
+    ``<path.Class>.<handler>``, e.g. ``myapp.views.BookView.get``). Django REST
+    framework's viewsets bind their actions in their own view function: they have
+    ``django.view.dispatch`` but no setup or handler span.
 Database queries
     With ``instrument_databases``: a ``<driver>.query`` span per query through
     Django's cursors (``sqlite.query``, ``postgres.query``, ``mysql.query``...) whose
@@ -46,28 +53,37 @@ Database queries
     ``<alias>db`` (``defaultdb``), with ``django.db.vendor``, ``django.db.alias``,
     ``db.system``, ``db.name``, ``db.user``, ``out.host`` and
     ``network.destination.port``. When the driver has its own integration enabled
-    (``sqlite3``, ``psycopg``...), its span is kept instead and gets the
-    ``django.db.*`` tags: one span per query either way.
+    (``sqlite3``, ``psycopg``...), its spans are kept instead and get the
+    ``django.db.*`` tags: one span per query either way, and the driver's
+    ``<driver>.connection.commit`` / ``rollback`` spans and the queries Django makes to
+    set a new connection up are tagged too.
 ``django.cache``
-    With ``instrument_caches``: a span per cache call (type ``cache``), resource
-    ``<backend module>.<method>`` (``django.core.cache.backends.locmem.get``), tags
+    With ``instrument_caches``: a span per call of ``get``, ``set``, ``add``,
+    ``delete``, ``get_many``, ``set_many``, ``delete_many``, ``incr`` and ``decr`` of a
+    cache backend (type ``cache``), resource ``<backend module>.<method>`` (``django.core.cache.backends.locmem.get``), tags
     ``django.cache.backend`` and ``django.cache.key`` (several keys separated by
-    spaces, cut at 300 characters), service ``django``.
+    spaces, cut at 300 characters), the metric ``db.row_count`` (the values a ``get``
+    or ``get_many`` found, 0 for the other calls), service ``django``.
 ``django.template.render``
     With ``instrument_templates``: a span per rendered template, included ones too
     (type ``template``, resource and ``django.template.name`` the template's name,
-    ``django.template.engine.class``).
+    ``django.template.engine.class``). A template made from a string has no name: its
+    resource is the method, ``django.template.base.Template.render``.
 
-Exceptions reach your code (and Django's own handling) unchanged. Exceptions Django
-or Django REST framework answer with a 4xx status (``Http404``,
-``PermissionDenied``, ``NotFound``...) are not errors; others mark the spans they
-cross. An exception Django REST framework answers itself with a 5xx status
-(``APIException``) is recorded on the ``django.request`` span too.
+Exceptions reach your code (and Django's own handling) unchanged, and mark every span
+they leave, whatever status Django answers them with (an ``Http404`` raised by a view
+marks ``django.view``, ``django.view.dispatch`` and ``django.view.get``). Django REST
+framework answers its exceptions inside ``dispatch``: ``django.view.dispatch`` records
+the exception it answered (a ``ValidationError`` too). The ``django.request`` span is an
+error only for a status in ``DD_TRACE_HTTP_SERVER_ERROR_STATUSES``; it then records
+the exception the response stands for, when there is one.
 
 The authenticated user is tagged (``django.user.is_authenticated``,
 ``django.user.id``, ``usr.id``) when the application loaded ``request.user`` during
-the request; the tracer never loads it itself (that would cost queries). The user
-name is tagged only when ``include_user_name`` is on.
+the request; the tracer never loads it itself (that would cost queries), except that a
+request without a session cookie is known to be anonymous
+(``django.user.is_authenticated=False``). The user name is tagged only when
+``include_user_name`` is on.
 
 Incoming distributed tracing headers continue the caller's trace, unless the request
 runs inside an active span already (an outer WSGI/ASGI middleware, for instance).
@@ -115,8 +131,21 @@ Set them in the environment, or in code before Django is imported
 Notes
 -----
 
+Differences from PyPI ``ddtrace``: a request answered before URL resolution (by a
+middleware) has the resource ``<METHOD> <status>`` (``GET 200`` for a health check
+answered by a middleware), where PyPI ``ddtrace`` says ``GET 404`` whatever the status;
+a ``django.request`` span that is an error carries the ``error.*`` tags of the
+exception its 500 response stands for; ``django.user.is_authenticated`` is left out
+when telling would load the user; a cache ``get`` that missed and returned the
+caller's default counts ``db.row_count=0`` (PyPI ``ddtrace``: 1); the handler of an
+``async`` class-based view is a child of ``django.view.dispatch``, which lasts until
+the handler is done (PyPI ``ddtrace`` ends the view and dispatch spans when they return
+the coroutine, and the handler's span is their sibling).
+
 Patching after Django is imported works, but a handler that already loaded its
-middleware (a WSGI application created before ``patch()``) has no middleware spans.
+middleware (a WSGI application created before ``patch()``) has no middleware spans,
+and the view functions of a URLconf imported before have no span of their own
+(an ``APIView`` then has one ``django.view`` span).
 
 The ``django.request`` span ends when Django hands the response to the server: the
 sending of a streamed body (``StreamingHttpResponse``, ``FileResponse``) is not in it.

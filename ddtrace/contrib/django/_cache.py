@@ -8,44 +8,30 @@ is defined, and the span's resource names that place
 """
 from __future__ import annotations
 
-from ddtrace.constants import SPAN_MEASURED_KEY
 from ddtrace.contrib._integration import guard
-from ddtrace.contrib.django._utils import call_in_span
 from ddtrace.contrib.django._utils import class_name
-from ddtrace.contrib.django._utils import start_span
-from ddtrace.contrib.django._utils import tracing
-from ddtrace.contrib.django._utils import tracer as _tracer
+from ddtrace.contrib.django._utils import created
+from ddtrace.contrib.django._utils import instrumented
+from ddtrace.contrib.django.patch import integration
 from ddtrace.ext import SpanTypes
+from ddtrace.ext import db as _db
 
 SPAN_NAME = "django.cache"
-METHODS = (
-    "get",
-    "set",
-    "add",
-    "touch",
-    "delete",
-    "get_many",
-    "set_many",
-    "delete_many",
-    "get_or_set",
-    "has_key",
-    "incr",
-    "decr",
-    "clear",
-)
+#: The calls PyPI ddtrace traces (not ``get_or_set``, ``has_key``, ``touch`` nor ``clear``).
+METHODS = ("get", "set", "add", "delete", "get_many", "set_many", "delete_many", "incr", "decr")
 #: Keys are recorded up to this length (the ``django.cache.key`` tag).
 MAX_KEY_LENGTH = 300
 
-_integration = None
 _patched_classes = set()
 
 
-def patch_cache(integration, module):
-    """Wrap ``CacheHandler.create_connection`` (``django.core.cache``)."""
-    global _integration
-    _integration = integration
+def patch_cache(module):
+    """Wrap ``CacheHandler.create_connection`` (``django.core.cache``), and the backends
+    created before patching."""
     integration.wrap(module.CacheHandler, "create_connection", _traced_create_connection)
     integration.on_unpatch(_patched_classes.clear)
+    for backend in created(module.caches):
+        instrument_backend_class(type(backend))
 
 
 def _traced_create_connection(wrapped, instance, args, kwargs):
@@ -64,10 +50,10 @@ def instrument_backend_class(cls):
         own = vars(klass)
         for method in METHODS:
             if method in own and callable(own[method]):
-                _integration.wrap(klass, method, _cache_wrapper("%s.%s" % (klass.__module__, method)))
+                integration.wrap(klass, method, _cache_wrapper(method, "%s.%s" % (klass.__module__, method)))
 
 
-def _key_tag(method, args, kwargs):
+def _key_tag(args, kwargs):
     if args:
         key = args[0]
     else:
@@ -83,21 +69,36 @@ def _key_tag(method, args, kwargs):
     return text[:MAX_KEY_LENGTH]
 
 
-def _cache_wrapper(resource):
+def _hits(method, result, args, kwargs):
+    """``db.row_count``: the values found by a read; 0 for the other calls. (PyPI
+    ddtrace counts a ``get`` that returned the caller's default as a hit.)"""
+    if method == "get":
+        default = args[1] if len(args) > 1 else kwargs.get("default")
+        return 0 if result is default else 1
+    if method == "get_many":
+        return len(result) if isinstance(result, dict) else 0
+    return 0
+
+
+def _cache_wrapper(method, resource):
     def traced(wrapped, instance, args, kwargs):
-        cfg = _integration.config
-        if not cfg.get("instrument_caches") or not tracing():
+        if not instrumented("caches") or not integration.should_trace():
             return wrapped(*args, **kwargs)
-        tracer = _tracer()
-        span = start_span(tracer, SPAN_NAME, resource, SpanTypes.CACHE, cfg.get("cache_service_name") or "django")
+        service = integration.config.get("cache_service_name") or "django"
+        span = integration.start_span(
+            SPAN_NAME, resource=resource, span_type=SpanTypes.CACHE, service=service, measured=True
+        )
         if span is None:
             return wrapped(*args, **kwargs)
         with guard("tagging a django.cache span"):
-            span._metrics[SPAN_MEASURED_KEY] = 1
-            span._meta["django.cache.backend"] = class_name(instance)
-            key = _key_tag(resource, args, kwargs)
+            span.set_tag_str("django.cache.backend", class_name(instance))
+            key = _key_tag(args, kwargs)
             if key is not None:
-                span._meta["django.cache.key"] = key
-        return call_in_span(tracer, span, wrapped, args, kwargs)
+                span.set_tag_str("django.cache.key", key)
+        with span:
+            result = wrapped(*args, **kwargs)
+            with guard("counting the hits of a django.cache call"):
+                span.set_metric(_db.ROWCOUNT, _hits(method, result, args, kwargs))
+        return result
 
     return traced

@@ -8,32 +8,33 @@ Django builds its middleware chain in ``BaseHandler.load_middleware`` from what
 factory comes back behind a proxy, whose instances come back behind another: the
 user's classes and functions are never modified, and ``sync_capable`` /
 ``async_capable`` and coroutine markers read through the proxies as before.
+
+The proxies make spans only for a request whose ``django.request`` span is open (the
+request is their first argument): a chain loaded while patched stays in its handler
+after ``unpatch()``, inert.
 """
 from __future__ import annotations
 
 import wrapt
 
 from ddtrace.contrib._integration import guard
+from ddtrace.contrib.django._utils import STATE_ATTR
 from ddtrace.contrib.django._utils import dotted_name
 from ddtrace.contrib.django._utils import run_traced
-from ddtrace.contrib.django._utils import tracing
+from ddtrace.contrib.django.patch import integration
 
 SPAN_NAME = "django.middleware"
 HOOKS = ("process_request", "process_view", "process_exception", "process_template_response", "process_response")
 
-_integration = None
 
-
-def patch_loader(integration, base):
+def patch_loader(base):
     """Wrap the ``import_string`` that ``BaseHandler.load_middleware`` calls."""
-    global _integration
-    _integration = integration
     integration.wrap(base, "import_string", _traced_import_string)
 
 
 def _traced_import_string(wrapped, instance, args, kwargs):
     factory = wrapped(*args, **kwargs)
-    if not _integration.config.get("instrument_middleware", True) or not callable(factory):
+    if not integration.config.get("instrument_middleware", True) or not callable(factory):
         return factory
     with guard("wrapping a django middleware factory"):
         if not isinstance(factory, _MiddlewareFactory):
@@ -76,7 +77,11 @@ def _trace_hooks(middleware, name):
 
 def _hook_wrapper(resource):
     def traced_hook(wrapped, instance, args, kwargs):
-        if not tracing():
+        try:
+            traced = args[0].__dict__.get(STATE_ATTR)
+        except (IndexError, AttributeError):
+            traced = None
+        if traced is None:
             return wrapped(*args, **kwargs)
         return run_traced(SPAN_NAME, resource, wrapped, args, kwargs)
 
@@ -91,6 +96,10 @@ class _TracedMiddleware(wrapt.ObjectProxy):
         self._self_resource = resource
 
     def __call__(self, *args, **kwargs):
-        if not tracing():
+        try:
+            traced = args[0].__dict__.get(STATE_ATTR)
+        except (IndexError, AttributeError):
+            traced = None
+        if traced is None:
             return self.__wrapped__(*args, **kwargs)
         return run_traced(SPAN_NAME, self._self_resource, self.__wrapped__, args, kwargs)

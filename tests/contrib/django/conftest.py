@@ -1,5 +1,5 @@
-"""Fixtures of the Django suite: the test project (``djapp``) set up once, Django
-patched for the whole session, and the global tracer writing to memory."""
+"""Fixtures of the Django suite: the test project (``djapp``) set up once, and Django
+patched for every test (the kit's ``patched``)."""
 import os
 import tempfile
 
@@ -17,20 +17,10 @@ _DB_FILE = os.path.join(tempfile.gettempdir(), "djapp-tests-%d.sqlite3" % os.get
 os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
 os.environ.setdefault("DJAPP_SQLITE", _DB_FILE)
 
+# Set up at collection time so test modules can import the project's views.
+import django  # noqa: E402
 
-def _setup_django():
-    # Patched before Django's machinery is imported (as under ddtrace-run), and set up
-    # at collection time so test modules can import the project's views.
-    from ddtrace.contrib.django import patch as django_patch
-
-    django_patch.patch()
-    import django
-
-    django.setup()
-    return django_patch
-
-
-_django_patch = _setup_django()
+django.setup()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,7 +30,6 @@ def django_project():
 
     setup_db.setup()
     yield
-    _django_patch.unpatch()
     from django.db import connections
 
     connections.close_all()
@@ -51,13 +40,11 @@ def django_project():
             pass
 
 
-@pytest.fixture
-def memtracer():
-    from tests.contrib.kit import MemoryTracer
-
-    t = MemoryTracer()
-    yield t
-    t.restore()
+@pytest.fixture(autouse=True)
+def _patched(request):
+    # Every test but the lifecycle ones (fresh interpreters) runs patched.
+    if request.node.get_closest_marker("subprocess") is None:
+        request.getfixturevalue("patched")
 
 
 @pytest.fixture

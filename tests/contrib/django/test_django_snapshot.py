@@ -1,6 +1,7 @@
 """Snapshots of the django integration's spans, sent through the test agent."""
 import asyncio
 
+import django
 import pytest
 
 
@@ -25,17 +26,26 @@ def test_django_requests(client, full_tracing):
         )
 
 
-@pytest.mark.snapshot
+# Django 3.2 names the function of View.as_view() after its class, so the URLconf
+# callback of an APIView (that function behind csrf_exempt) has another resource there.
+@pytest.mark.snapshot(
+    name=None
+    if django.VERSION >= (4, 0)
+    else "tests.contrib.django.test_django_snapshot.test_restframework_requests.django3"
+)
 def test_restframework_requests(client):
     pytest.importorskip("rest_framework")
     assert client.get("/api/missing/").status_code == 404
     assert client.get("/api/server-error/").status_code == 500
+    assert client.post("/api/books/", {}, content_type="application/json").status_code == 400
 
 
 @pytest.mark.snapshot
-def test_asgi_request():
+def test_asgi_request(patched):
     httpx = pytest.importorskip("httpx")
-    from tests.contrib.django.djapp.asgi import application
+    from django.core.asgi import get_asgi_application
+
+    application = get_asgi_application()
 
     async def go():
         transport = httpx.ASGITransport(app=application)

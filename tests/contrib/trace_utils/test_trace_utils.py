@@ -308,6 +308,22 @@ def test_user_agent_from_pair_iterator(int_config):
     assert span.get_tag("http.useragent") == "ua/1"
 
 
+def test_environ_headers_without_user_agent_are_not_scanned(int_config, monkeypatch):
+    from ddtrace.contrib._server import EnvironHeaders
+
+    monkeypatch.setattr(config, "http_header_tags", {})
+
+    class Environ(dict):
+        def items(self):
+            raise AssertionError("the environ was scanned")
+
+    span = server_span()
+    trace_utils.set_http_meta(span, int_config, request_headers=EnvironHeaders(Environ(HTTP_HOST="h", PATH="/bin")))
+    assert span.get_tag("http.useragent") is None
+    trace_utils.set_http_meta(span, int_config, request_headers=EnvironHeaders(Environ(HTTP_USER_AGENT="ua/2")))
+    assert span.get_tag("http.useragent") == "ua/2"
+
+
 def test_method_route_host_and_retries(int_config):
     span = client_span()
     trace_utils.set_http_meta(

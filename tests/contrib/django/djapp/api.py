@@ -1,5 +1,6 @@
 """Django REST framework views of the test project."""
 from rest_framework import serializers
+from rest_framework.decorators import api_view
 from rest_framework import viewsets
 from rest_framework.exceptions import APIException
 from rest_framework.exceptions import NotFound
@@ -61,3 +62,8 @@ class ServerErrorView(APIView):
 
     def get(self, request):
         raise APIException("the backend is down")
+
+
+@api_view(["GET"])
+def hello_function(request):
+    return Response({"hello": "function"})

@@ -42,5 +42,6 @@ if HAVE_DRF:
         path("api/missing/", api.MissingView.as_view()),
         path("api/forbidden/", api.ForbiddenView.as_view()),
         path("api/hello/", api.HelloView.as_view()),
+        path("api/hello-function/", api.hello_function),
         path("api/server-error/", api.ServerErrorView.as_view()),
     ]
