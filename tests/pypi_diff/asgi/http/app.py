@@ -1,14 +1,13 @@
 """asgi: TraceMiddleware around a raw ASGI app under uvicorn on 127.0.0.1: a plain
 request with a secret in the query, a 404, a handler exception (500), a streamed body,
 and distributed headers."""
-import http.client
-import socket
-import threading
-import time
-
-import uvicorn
+import os
+import sys
 
 from ddtrace.contrib.asgi import TraceMiddleware
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from uvicorn_app import Served  # noqa: E402
 
 
 async def app(scope, receive, send):
@@ -34,32 +33,10 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"hello"})
 
 
-def serve(application):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="on", log_level="critical"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    return server, thread, sock.getsockname()[1]
-
-
-def get(port, path, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", path, headers=headers or {"User-Agent": "pypi-diff/1"})
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    print("RESULT", path, resp.status, body[:40])
-
-
-server, thread, port = serve(TraceMiddleware(app))
-get(port, "/items/7?color=red&token=abc")
-get(port, "/nope")
-get(port, "/boom")
-get(port, "/stream")
-get(port, "/dist", {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"})
-time.sleep(0.2)
-server.should_exit = True
-thread.join(10)
+served = Served(TraceMiddleware(app), lifespan="on")
+served.request("/items/7?color=red&token=abc")
+served.request("/nope")
+served.request("/boom")
+served.request("/stream")
+served.request("/dist", headers={"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"})
+served.stop()

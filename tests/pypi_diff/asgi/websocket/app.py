@@ -1,13 +1,14 @@
 """asgi: a websocket connection (accepted, echoed, closed) and a refused one, through
 TraceMiddleware under uvicorn on 127.0.0.1."""
-import socket
-import threading
-import time
+import os
+import sys
 
-import uvicorn
 from websockets.sync.client import connect
 
 from ddtrace.contrib.asgi import TraceMiddleware
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from uvicorn_app import Served  # noqa: E402
 
 
 async def app(scope, receive, send):
@@ -28,14 +29,8 @@ async def app(scope, receive, send):
         await send({"type": "websocket.send", "text": "echo:" + message["text"]})
 
 
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-server = uvicorn.Server(uvicorn.Config(TraceMiddleware(app), lifespan="off", log_level="critical"))
-thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-thread.start()
-while not server.started:
-    time.sleep(0.01)
-base = "ws://127.0.0.1:%d" % sock.getsockname()[1]
+served = Served(TraceMiddleware(app))
+base = "ws://127.0.0.1:%d" % served.port
 with connect(base + "/chat?room=1") as ws:
     ws.send("one")
     print("RESULT", ws.recv())
@@ -49,6 +44,4 @@ try:
         ws.recv()
 except Exception as e:
     print("RESULT refused", type(e).__name__)
-time.sleep(0.2)
-server.should_exit = True
-thread.join(10)
+served.stop()

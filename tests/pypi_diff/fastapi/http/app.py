@@ -3,18 +3,18 @@ parameter and a response model, a secret in the query, included routers with pre
 a mounted sub-application, an unknown path (404), a validation error (422), an
 HTTPException, an endpoint exception (500), a streamed response, distributed headers."""
 import asyncio
-import http.client
-import socket
-import threading
-import time
+import os
+import sys
 
-import uvicorn
 from fastapi import APIRouter
 from fastapi import FastAPI
 from fastapi import HTTPException
 from fastapi.responses import PlainTextResponse
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from uvicorn_app import Served  # noqa: E402
 
 
 class Item(BaseModel):
@@ -80,38 +80,16 @@ async def read_report(report_id: int):
 app.mount("/sub", sub)
 
 
-def serve(application):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="on", log_level="critical"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    return server, thread, sock.getsockname()[1]
-
-
-def request(port, path, method="GET", headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request(method, path, headers=headers or {"User-Agent": "pypi-diff/1"})
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    print("RESULT", method, path, resp.status, body[:40])
-
-
-server, thread, port = serve(app)
-request(port, "/items/42?color=red&token=abc")
-request(port, "/plain")
-request(port, "/sync/bob")
-request(port, "/v1/outer/things/3")
-request(port, "/sub/reports/9")
-request(port, "/nope")
-request(port, "/items/not-a-number")
-request(port, "/missing")
-request(port, "/boom")
-request(port, "/stream")
-request(port, "/plain", headers={"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"})
-time.sleep(0.2)
-server.should_exit = True
-thread.join(10)
+served = Served(app, lifespan="on")
+served.request("/items/42?color=red&token=abc")
+served.request("/plain")
+served.request("/sync/bob")
+served.request("/v1/outer/things/3")
+served.request("/sub/reports/9")
+served.request("/nope")
+served.request("/items/not-a-number")
+served.request("/missing")
+served.request("/boom")
+served.request("/stream")
+served.request("/plain", headers={"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"})
+served.stop()

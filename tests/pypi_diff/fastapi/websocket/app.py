@@ -1,13 +1,14 @@
 """fastapi under ddtrace-run: a websocket path operation with a parameter (accepted,
 one message each way, closed), under uvicorn on 127.0.0.1."""
-import socket
-import threading
-import time
+import os
+import sys
 
-import uvicorn
 from fastapi import FastAPI
 from fastapi import WebSocket
 from websockets.sync.client import connect
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from uvicorn_app import Served  # noqa: E402
 
 app = FastAPI()
 
@@ -20,16 +21,8 @@ async def chat(websocket: WebSocket, room: str):
     await websocket.close()
 
 
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="critical"))
-thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-thread.start()
-while not server.started:
-    time.sleep(0.01)
-with connect("ws://127.0.0.1:%d/ws/den" % sock.getsockname()[1]) as ws:
+served = Served(app)
+with connect("ws://127.0.0.1:%d/ws/den" % served.port) as ws:
     ws.send("yo")
     print("RESULT", ws.recv())
-time.sleep(0.2)
-server.should_exit = True
-thread.join(10)
+served.stop()

@@ -1,18 +1,19 @@
 """starlette under ddtrace-run: a response with two background tasks (one sync with a
 span of its own inside, one async), under uvicorn on 127.0.0.1."""
 import asyncio
-import http.client
-import socket
+import os
+import sys
 import threading
-import time
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.background import BackgroundTasks
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from ddtrace.trace import tracer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from uvicorn_app import Served  # noqa: E402
 
 done = threading.Event()
 
@@ -36,19 +37,7 @@ async def background(request):
 
 app = Starlette(routes=[Route("/background", background)])
 
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="critical"))
-thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-thread.start()
-while not server.started:
-    time.sleep(0.01)
-conn = http.client.HTTPConnection("127.0.0.1", sock.getsockname()[1], timeout=10)
-conn.request("GET", "/background", headers={"User-Agent": "pypi-diff/1"})
-resp = conn.getresponse()
-print("RESULT", resp.status, resp.read())
-conn.close()
+served = Served(app)
+served.request("/background")
 done.wait(10)
-time.sleep(0.2)
-server.should_exit = True
-thread.join(10)
+served.stop()

@@ -2,12 +2,9 @@
 parameter and a secret in the query, a route in a mount, an unknown path (404), an
 HTTPException, a handler exception (500), a streamed response, distributed headers."""
 import asyncio
-import http.client
-import socket
-import threading
-import time
+import os
+import sys
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -15,6 +12,9 @@ from starlette.responses import PlainTextResponse
 from starlette.responses import StreamingResponse
 from starlette.routing import Mount
 from starlette.routing import Route
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from uvicorn_app import Served  # noqa: E402
 
 
 async def home(request):
@@ -58,36 +58,14 @@ app = Starlette(
 )
 
 
-def serve(application):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="on", log_level="critical"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    return server, thread, sock.getsockname()[1]
-
-
-def request(port, path, method="GET", headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request(method, path, headers=headers or {"User-Agent": "pypi-diff/1"})
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    print("RESULT", method, path, resp.status, body[:40])
-
-
-server, thread, port = serve(app)
-request(port, "/items/42?color=red&token=abc")
-request(port, "/items/7", method="POST")
-request(port, "/items/7", method="DELETE")
-request(port, "/api/users/9")
-request(port, "/no/such/page")
-request(port, "/missing")
-request(port, "/boom")
-request(port, "/stream")
-request(port, "/", headers={"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"})
-time.sleep(0.2)
-server.should_exit = True
-thread.join(10)
+served = Served(app, lifespan="on")
+served.request("/items/42?color=red&token=abc")
+served.request("/items/7", method="POST")
+served.request("/items/7", method="DELETE")
+served.request("/api/users/9")
+served.request("/no/such/page")
+served.request("/missing")
+served.request("/boom")
+served.request("/stream")
+served.request("/", headers={"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"})
+served.stop()

@@ -1,13 +1,14 @@
 """starlette under ddtrace-run: a websocket route with a parameter (accepted, one
 message each way, closed) and one that refuses the connection, under uvicorn."""
-import socket
-import threading
-import time
+import os
+import sys
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from websockets.sync.client import connect
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from uvicorn_app import Served  # noqa: E402
 
 
 async def room(websocket):
@@ -23,14 +24,8 @@ async def refuse(websocket):
 
 app = Starlette(routes=[WebSocketRoute("/ws/{room}", room), WebSocketRoute("/ws-refuse", refuse)])
 
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="critical"))
-thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-thread.start()
-while not server.started:
-    time.sleep(0.01)
-base = "ws://127.0.0.1:%d" % sock.getsockname()[1]
+served = Served(app)
+base = "ws://127.0.0.1:%d" % served.port
 with connect(base + "/ws/lobby") as ws:
     ws.send("hello")
     print("RESULT", ws.recv())
@@ -39,6 +34,4 @@ try:
         ws.recv()
 except Exception as e:
     print("RESULT refused", type(e).__name__)
-time.sleep(0.2)
-server.should_exit = True
-thread.join(10)
+served.stop()
