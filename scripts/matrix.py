@@ -335,6 +335,7 @@ def main():
     import riotfile
 
     leaves = [l for l in riotfile.venv.leaves() if l["command"]]
+    known = {venv_path(py, l["pkgs"])[0] for l in leaves for py in l["pys"]}
     if args.suite:
         unknown = set(args.suite) - {l["name"] for l in leaves}
         if unknown:
@@ -349,6 +350,8 @@ def main():
     if not jobs:
         raise SystemExit("matrix: nothing to run for that selection")
 
+    for stale in set(glob.glob(os.path.join(RIOT, "py[0-9]*-*"))) - known:
+        shutil.rmtree(stale, ignore_errors=True)  # a venv no suite of riotfile.py uses any more
     run_started = time.monotonic()
     setup = Setup()
     try:
