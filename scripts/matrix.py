@@ -40,6 +40,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -258,6 +259,9 @@ class Job:
         except SetupError as e:
             out.write(e.output + "matrix: setting up %s on Python %s failed: %s\n" % (self.name, self.py, e))
             self.result = "SETUP FAILED"
+        except Exception:
+            out.write(traceback.format_exc())
+            self.result = "ERROR"
         finally:
             out.flush()
             if not stream:
