@@ -5,8 +5,9 @@ DEV_PY := $(DEV_VENV)/bin/python
 
 .PHONY: test test-core demo bench docs dev test-agent clean
 
-# Set up and run every suite of the matrix (core suite on CPython 3.9-3.13).
-test: test-agent
+# Set up and run every suite of the matrix (core suites on CPython 3.9-3.13). The runner
+# installs what it needs itself (uv under .riot/, the test agent under .test-agent/).
+test:
 	$(PYTHON) scripts/matrix.py $(if $(SUITE),-s $(SUITE)) $(if $(PY),-p $(PY))
 
 test-core:

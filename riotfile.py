@@ -13,6 +13,8 @@ except ImportError:  # the matrix runner ships its own minimal Venv
 
 ALL_PYS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 INTEGRATION_PY = ["3.11"]
+# Suites with the same Python and packages share one venv (scripts/matrix.py).
+BASE_PKGS = {"gunicorn": latest, "requests": latest, "urllib3": latest, "packaging": latest, "import-linter": latest}
 
 venv = Venv(
     pkgs={"pytest": latest, "hypothesis": latest},
@@ -21,18 +23,20 @@ venv = Venv(
         Venv(
             name="core",
             pys=ALL_PYS,
-            pkgs={"gunicorn": latest, "requests": latest, "urllib3": latest},
+            pkgs=BASE_PKGS,
             command="pytest {cmdargs} tests/trace tests/propagation tests/internal tests/settings tests/utils",
         ),
         Venv(
             name="framework",
             pys=ALL_PYS,
-            pkgs={"requests": latest, "urllib3": latest, "packaging": latest, "import-linter": latest},
-            command="pytest {cmdargs} tests/contrib/test_monkey.py tests/bootstrap tests/commands tests/test_layers.py tests/test_matrix.py",
+            pkgs=BASE_PKGS,
+            command="pytest {cmdargs} tests/contrib/test_monkey.py tests/bootstrap tests/commands tests/test_layers.py "
+            "tests/test_matrix.py",
         ),
         Venv(
             name="contrib-stdlib",
             pys=ALL_PYS,
+            pkgs=BASE_PKGS,
             command="pytest {cmdargs} tests/contrib/httplib tests/contrib/futures tests/contrib/asyncio "
             "tests/contrib/logging tests/contrib/sqlite3 tests/contrib/dbapi tests/contrib/trace_utils "
             "tests/contrib/wsgi",

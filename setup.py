@@ -17,7 +17,8 @@ EXTENSIONS = [
 def _extensions():
     from Cython.Build import cythonize
 
-    # DDTRACE_BUILD_ONLY=ddtrace.internal._encoding rebuilds just that one (development).
+    # DDTRACE_BUILD_ONLY=ddtrace.internal._encoding rebuilds just that one (development);
+    # =none builds none (scripts/matrix.py: its editable wheel, extensions built apart).
     only = os.environ.get("DDTRACE_BUILD_ONLY")
     names = [n for n in EXTENSIONS if not only or n in only.split(",")]
     exts = [Extension(name, [name.replace(".", os.sep) + ".pyx"], extra_compile_args=["-O2"]) for name in names]

@@ -51,15 +51,27 @@ def _python_for_venv():
     return shutil.which("python3.11") or sys.executable
 
 
-def install(quiet=False):
-    """Create ``.test-agent/venv`` with the pinned ``ddapm-test-agent`` (no-op if present)."""
+def install(quiet=False, uv=None):
+    """Create ``.test-agent/venv`` with the pinned ``ddapm-test-agent`` (no-op if present).
+
+    :param uv: a ``uv`` executable to create the venv and install with (the test
+        matrix passes its own); without one, ``venv`` and pip do it.
+    """
     if installed():
         return
     os.makedirs(HOME, exist_ok=True)
-    if not os.path.exists(_venv_bin("python")):
-        subprocess.check_call([_python_for_venv(), "-m", "venv", VENV])
-    cmd = [_venv_bin("python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.check_call(cmd + ["ddapm-test-agent==%s" % TEST_AGENT_VERSION])
+    if uv:
+        env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
+        env.pop("VIRTUAL_ENV", None)
+        if not os.path.exists(_venv_bin("python")):
+            subprocess.check_call([uv, "venv", "-q", "--python", _python_for_venv(), VENV], env=env)
+        cmd = [uv, "pip", "install", "-q", "--python", _venv_bin("python")]
+        subprocess.check_call(cmd + ["ddapm-test-agent==%s" % TEST_AGENT_VERSION], env=env)
+    else:
+        if not os.path.exists(_venv_bin("python")):
+            subprocess.check_call([_python_for_venv(), "-m", "venv", VENV])
+        cmd = [_venv_bin("python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        subprocess.check_call(cmd + ["ddapm-test-agent==%s" % TEST_AGENT_VERSION])
     with open(STAMP, "w") as f:
         f.write(TEST_AGENT_VERSION + "\n")
     if not quiet:

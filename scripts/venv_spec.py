@@ -13,7 +13,9 @@ class Venv:
         self.venvs = list(venvs or [])
 
     def leaves(self, parent=None):
-        """Yield flattened (name, pys, pkgs, env, command) with parents' values inherited."""
+        """Yield flattened (name, pys, pkgs, env, command) with parents' values inherited,
+        and ``family``: the name of the leaf's top-level ancestor (say ``redis`` for
+        ``redis-oldest``), whose suites share servers and data, so are not run at once."""
         name = self.name or (parent or {}).get("name")
         pys = self.pys or (parent or {}).get("pys")
         pkgs = dict((parent or {}).get("pkgs", {}))
@@ -21,7 +23,8 @@ class Venv:
         env = dict((parent or {}).get("env", {}))
         env.update(self.env)
         command = self.command or (parent or {}).get("command")
-        here = {"name": name, "pys": pys, "pkgs": pkgs, "env": env, "command": command}
+        family = (parent or {}).get("family") or name
+        here = {"name": name, "pys": pys, "pkgs": pkgs, "env": env, "command": command, "family": family}
         if not self.venvs:
             yield here
         for child in self.venvs:
