@@ -70,6 +70,7 @@ from ddtrace.ext.net import TARGET_PORT
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.internal.suppress import _suppressed
+from ddtrace.settings import config as _settings
 from ddtrace.trace import Pin
 from ddtrace.trace import tracer as _global_tracer
 
@@ -500,15 +501,14 @@ class Integration:
         if pin is not None and pin.service:
             return pin.service
         # Settings change rarely and every change bumps config._generation: resolve
-        # once per change, not once per span.
-        from ddtrace.settings import config
-
+        # once per change, not once per span. (The module-level import: an import
+        # statement here cost more than the rest of this method.)
         gen, service, own = self._service_cache
-        if gen != config._generation:
+        if gen != _settings._generation:
             cfg = self.config
             own = cfg.get("service") or cfg.get("service_name")
-            service = own or self.row.service or config.service
-            self._service_cache = (config._generation, service, own)
+            service = own or self.row.service or _settings.service
+            self._service_cache = (_settings._generation, service, own)
         return own if inherit else service
 
     def start_span(
