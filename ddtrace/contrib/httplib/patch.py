@@ -9,12 +9,8 @@ from ddtrace.contrib import _http_client
 from ddtrace.contrib._integration import Integration
 from ddtrace.contrib._integration import guard
 
-integration = Integration("httplib", "http.client", defaults={"distributed_tracing": True}, distributions=())
-
-#: Standard library: every version of Python we support.
-SUPPORTED = {}
-
-SPAN_NAME = "http.client.request"
+integration = Integration("httplib")
+patch, unpatch, get_version = integration.patch, integration.unpatch, integration.version
 
 # The request in flight on a connection, between putrequest and getresponse.
 _SPAN_ATTR = "_datadog_span"
@@ -22,29 +18,18 @@ _SPAN_ATTR = "_datadog_span"
 _STARTED_ATTR = "_datadog_span_started"
 
 
-def get_version():
-    """"" : part of the standard library."""
-    return ""
-
-
-def patch():
-    """Trace ``http.client.HTTPConnection`` (and ``HTTPSConnection``) requests.
-    Returns True if it patched now."""
-    return integration.patch(_patch)
-
-
-def unpatch():
-    """Restore ``http.client.HTTPConnection``."""
-    return integration.unpatch()
-
-
-def _patch(module):
-    cls = module.HTTPConnection
-    integration.wrap(cls, "request", _traced_request)
-    integration.wrap(cls, "putrequest", _traced_putrequest)
-    integration.wrap(cls, "endheaders", _traced_endheaders)
-    integration.wrap(cls, "getresponse", _traced_getresponse)
-    integration.wrap(cls, "close", _traced_close)
+@integration.on_import("http.client")
+def _patch(client):
+    integration.wrap_own(
+        client.HTTPConnection,
+        {
+            "request": _traced_request,
+            "putrequest": _traced_putrequest,
+            "endheaders": _traced_endheaders,
+            "getresponse": _traced_getresponse,
+            "close": _traced_close,
+        },
+    )
 
 
 def _finish(instance, exc_info=None):
@@ -66,8 +51,12 @@ def _new_span(instance):
     span = None
     with guard("starting an http.client span"):
         # Not activated: the request spans several calls, and whatever the program
-        # does between them is not part of it.
-        span = _http_client.start_span(integration, pin, SPAN_NAME, integration.service(pin, None), None, activate=False)
+        # does between them is not part of it. No service of its own by default (as
+        # in PyPI ddtrace): its parent's, DD_SERVICE for a root span.
+        port = instance.__dict__.get("_tunnel_port") or instance.port
+        span = _http_client.start_span(
+            integration, pin, "http.client.request", port=port, activate=False, inherit_service=True
+        )
         instance.__dict__[_SPAN_ATTR] = span
     return span
 
@@ -95,15 +84,14 @@ def _traced_request(wrapped, instance, args, kwargs):
     instance.__dict__[_STARTED_ATTR] = True
     with guard("adding trace headers to an http.client request"):
         headers = args[3] if len(args) > 3 else kwargs.get("headers")
-        if not _http_client.has_trace_headers(headers):
+        if _http_client.wants_trace_headers(integration, headers):
             # A copy: the caller may reuse its dict for other requests.
-            new_headers = dict(headers) if headers else {}
-            if _http_client.inject(integration, span, new_headers):
-                if len(args) > 3:
-                    args = args[:3] + (new_headers,) + args[4:]
-                else:
-                    kwargs = dict(kwargs)
-                    kwargs["headers"] = new_headers
+            headers = dict(headers) if headers else {}
+            _http_client.inject(span, headers)
+            if len(args) > 3:
+                args = args[:3] + (headers,) + args[4:]
+            else:
+                kwargs = dict(kwargs, headers=headers)
     try:
         return wrapped(*args, **kwargs)
     except BaseException:
@@ -125,10 +113,7 @@ def _traced_putrequest(wrapped, instance, args, kwargs):
             method = args[0] if args else kwargs.get("method")
             path = args[1] if len(args) > 1 else kwargs.get("url")
             host = instance.__dict__.get("_tunnel_host") or instance.host
-            port = instance.__dict__.get("_tunnel_port") or instance.port
-            _http_client.tag_request(
-                span, integration, integration.pin_of(instance), str(method).upper(), _url(instance, str(path)), host, port
-            )
+            _http_client.tag_request(span, integration, str(method).upper(), _url(instance, str(path)), host)
     try:
         return wrapped(*args, **kwargs)
     except BaseException:

@@ -19,8 +19,9 @@ Every ``HTTPConnectionPool.urlopen`` call (``PoolManager.request`` and
   unchanged. Retries and redirects that urllib3 follows are child spans.
 
 Trace headers are added to the request (a copy of the headers you pass: your dict
-is never changed), unless the request already carries them (when ``requests``
-traced it first, its span stays the parent of the remote service's spans).
+is never changed), unless the request already carries them: when ``requests`` traced
+it first, its span stays the parent of the remote service's spans, and headers your
+code set are sent unchanged (PyPI ddtrace replaces those).
 
 Settings
 ~~~~~~~~
