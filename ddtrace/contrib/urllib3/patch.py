@@ -54,7 +54,8 @@ def _tag_request(span, instance, args, kwargs):
         retries = getattr(instance, "retries", None)
     total = getattr(retries, "total", None)
     if type(total) is int:
-        span.set_metric("http.retries_remain", total)
+        # A string tag, as PyPI ddtrace sends it (facets on it are strings).
+        span.set_tag_str("http.retries_remain", str(total))
 
     if _http_client.wants_trace_headers(integration, headers):
         # A copy: the caller's dict (or the pool's default headers) must not change.
