@@ -47,6 +47,18 @@ def split_url(url):
         return "", None, "/"
 
 
+def full_url(scheme, host, port, path):
+    """The URL of a request for ``path`` to ``host:port`` (``path`` itself when it is
+    absolute: a request sent through a proxy)."""
+    if path.startswith(("http://", "https://")):
+        return path
+    if ":" in host and not host.startswith("["):  # IPv6 literal
+        host = "[%s]" % host
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = "%s:%s" % (host, port)
+    return "%s://%s%s" % (scheme, host, path if path.startswith("/") else "/" + path)
+
+
 def start_span(
     integration,
     pin,

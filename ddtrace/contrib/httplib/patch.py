@@ -44,6 +44,21 @@ def _finish(instance, exc_info=None):
         span.finish()
 
 
+def _call(instance, wrapped, args, kwargs):
+    """The user's call; if it fails, the pending span ends with its error."""
+    try:
+        return wrapped(*args, **kwargs)
+    except BaseException:
+        _finish(instance, sys.exc_info())
+        raise
+
+
+def _peer(instance):
+    """The server's ``(host, port)``: the tunnel's through a proxy."""
+    d = instance.__dict__
+    return d.get("_tunnel_host") or instance.host, d.get("_tunnel_port") or instance.port
+
+
 def _new_span(instance):
     pin = integration.pin_of(instance)
     if not integration.should_trace(pin):
@@ -53,25 +68,11 @@ def _new_span(instance):
         # Not activated: the request spans several calls, and whatever the program
         # does between them is not part of it. No service of its own by default (as
         # in PyPI ddtrace): its parent's, DD_SERVICE for a root span.
-        port = instance.__dict__.get("_tunnel_port") or instance.port
         span = _http_client.start_span(
-            integration, pin, "http.client.request", port=port, activate=False, inherit_service=True
+            integration, pin, "http.client.request", port=_peer(instance)[1], activate=False, inherit_service=True
         )
         instance.__dict__[_SPAN_ATTR] = span
     return span
-
-
-def _url(instance, path):
-    if path.startswith(("http://", "https://")):  # through a proxy: already absolute
-        return path
-    scheme = "https" if isinstance(instance, http.client.HTTPSConnection) else "http"
-    host = instance.__dict__.get("_tunnel_host") or instance.host
-    port = instance.__dict__.get("_tunnel_port") or instance.port
-    if ":" in host and not host.startswith("["):
-        host = "[%s]" % host
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = "%s:%s" % (host, port)
-    return "%s://%s%s" % (scheme, host, path if path.startswith("/") else "/" + path)
 
 
 def _traced_request(wrapped, instance, args, kwargs):
@@ -92,19 +93,13 @@ def _traced_request(wrapped, instance, args, kwargs):
                 args = args[:3] + (headers,) + args[4:]
             else:
                 kwargs = dict(kwargs, headers=headers)
-    try:
-        return wrapped(*args, **kwargs)
-    except BaseException:
-        _finish(instance, sys.exc_info())
-        raise
+    return _call(instance, wrapped, args, kwargs)
 
 
 def _traced_putrequest(wrapped, instance, args, kwargs):
     # putrequest(method, url, skip_host=False, skip_accept_encoding=False)
     span = instance.__dict__.get(_SPAN_ATTR)
-    if span is not None and instance.__dict__.pop(_STARTED_ATTR, False):
-        pass  # started by request()
-    else:
+    if not instance.__dict__.pop(_STARTED_ATTR, False):  # else started by request()
         if span is not None:
             _finish(instance)  # a previous request whose response was never read
         span = _new_span(instance)
@@ -112,24 +107,18 @@ def _traced_putrequest(wrapped, instance, args, kwargs):
         with guard("tagging an http.client span"):
             method = args[0] if args else kwargs.get("method")
             path = args[1] if len(args) > 1 else kwargs.get("url")
-            host = instance.__dict__.get("_tunnel_host") or instance.host
-            _http_client.tag_request(span, integration, str(method).upper(), _url(instance, str(path)), host)
-    try:
-        return wrapped(*args, **kwargs)
-    except BaseException:
-        _finish(instance, sys.exc_info())
-        raise
+            host, port = _peer(instance)
+            scheme = "https" if isinstance(instance, http.client.HTTPSConnection) else "http"
+            url = _http_client.full_url(scheme, host, port, str(path))
+            _http_client.tag_request(span, integration, str(method).upper(), url, host)
+    return _call(instance, wrapped, args, kwargs)
 
 
 def _traced_endheaders(wrapped, instance, args, kwargs):
     # Connecting and sending happen here: a refused connection must not leave the span open.
     if instance.__dict__.get(_SPAN_ATTR) is None:
         return wrapped(*args, **kwargs)
-    try:
-        return wrapped(*args, **kwargs)
-    except BaseException:
-        _finish(instance, sys.exc_info())
-        raise
+    return _call(instance, wrapped, args, kwargs)
 
 
 def _traced_getresponse(wrapped, instance, args, kwargs):

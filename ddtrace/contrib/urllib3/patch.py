@@ -24,26 +24,12 @@ def _arg(args, kwargs, pos, name):
     return kwargs.get(name)
 
 
-def _full_url(pool, url):
-    if url.startswith(("http://", "https://")):  # through a proxy: already absolute
-        return url
-    scheme = getattr(pool, "scheme", None) or "http"
-    host = pool.host
-    if ":" in host and not host.startswith("["):  # IPv6 literal
-        host = "[%s]" % host
-    port = pool.port
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = "%s:%s" % (host, port)
-    if not url.startswith("/"):
-        url = "/" + url
-    return "%s://%s%s" % (scheme, host, url)
-
-
 def _tag_request(span, instance, args, kwargs):
     """Tag the request; returns the (args, kwargs) to call urlopen with (trace
     headers added to a copy of the headers)."""
     method = str(_arg(args, kwargs, 0, "method") or "").upper()
-    url = _full_url(instance, str(_arg(args, kwargs, 1, "url") or "/"))
+    path = str(_arg(args, kwargs, 1, "url") or "/")
+    url = _http_client.full_url(getattr(instance, "scheme", None) or "http", instance.host, instance.port, path)
     headers = _arg(args, kwargs, _HEADERS_POS, "headers")
     if headers is None:
         headers = instance.headers
