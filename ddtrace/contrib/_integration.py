@@ -221,7 +221,7 @@ class Integration:
         self._states = {}
         self._lock = threading.RLock()
         self._config = None
-        self._service_cache = (-1, None)
+        self._service_cache = (-1, None, None)
         # ddtrace.patch_all() clears it for integrations enabled by default: their
         # problems are debug lines, not warnings.
         self._explicit = True
@@ -524,20 +524,25 @@ class Integration:
             return pin._tracer
         return _global_tracer
 
-    def service(self, pin=None):
+    def service(self, pin=None, inherit=False):
         """The service of a span: the pin's; else ``DD_<NAME>_SERVICE`` /
         ``config.<name>.service`` (or its legacy name ``service_name``); else the row's
-        default service (client libraries: ``"redis"``...); else ``DD_SERVICE``."""
+        default service (client libraries: ``"redis"``...); else ``DD_SERVICE``.
+
+        ``inherit``: None instead of those two defaults, so the span takes its parent's
+        service (``DD_SERVICE`` for a root span).
+        """
         if pin is not None and pin.service:
             return pin.service
         # Settings change rarely and every change bumps config._generation: resolve
         # once per change, not once per span.
-        gen, service = self._service_cache
+        gen, service, own = self._service_cache
         if gen != _global_config._generation:
             cfg = self.config
-            service = cfg.get("service") or cfg.get("service_name") or self.row.service or _global_config.service
-            self._service_cache = (_global_config._generation, service)
-        return service
+            own = cfg.get("service") or cfg.get("service_name")
+            service = own or self.row.service or _global_config.service
+            self._service_cache = (_global_config._generation, service, own)
+        return own if inherit else service
 
     def start_span(
         self,
@@ -553,6 +558,7 @@ class Integration:
         host=None,
         port=None,
         component=None,
+        inherit_service=False,
     ):
         """Start an integration span the one way every integration does; None if that
         failed (reported), so the wrapper just calls through.
@@ -567,11 +573,13 @@ class Integration:
         :param host: the peer's host (``out.host`` and ``server.address``).
         :param port: the peer's port (``network.destination.port``).
         :param component: overrides the integration's ``component`` tag.
+        :param inherit_service: unless the pin or the settings name a service, the
+            span takes its parent's (see :meth:`service`).
         """
         try:
             tracer = pin._tracer if pin is not None and pin._tracer is not None else _global_tracer
             if service is None:
-                service = self.service(pin)
+                service = self.service(pin, inherit_service)
             if activate and child_of is None:
                 span = tracer.trace(name, service=service, resource=resource, span_type=span_type)
             else:

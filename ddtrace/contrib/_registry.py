@@ -357,7 +357,7 @@ _ROWS = (
     Row("gevent", {"gevent": ">=20.0"}),
     Row("grpc", {"grpc": ">=1.0,<2"}, ("grpcio",), library="grpcio"),
     Row("httplib", {"http.client": ""}, _STDLIB, default=False, implemented=True,
-        library="http.client (standard library)", settings=(_split_by_domain(),),
+        library="http.client (standard library)",
         notes="Off by default: higher-level clients (requests, urllib3) already trace their requests."),
     Row("jinja2", {"jinja2": ">=2.10,<4"}, ("Jinja2", "jinja2"), implemented=True, library="Jinja2", settings=(
         Setting("template_default_name", str, "<memory>", "Resource of spans for templates made from a string"),

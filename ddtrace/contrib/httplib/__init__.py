@@ -22,9 +22,10 @@ Each request on an ``HTTPConnection`` / ``HTTPSConnection``, from ``putrequest``
   timed out) is recorded with its exception, which reaches your code unchanged.
 
 With ``HTTPConnection.request(...)`` the trace headers are added to a copy of the
-headers you pass (``config.httplib["distributed_tracing"]`` /
-``DD_HTTPLIB_DISTRIBUTED_TRACING`` turns this off); requests built by hand with
-``putrequest``/``putheader`` are sent as written.
+headers you pass, unless those carry trace headers already (PyPI ddtrace replaces
+them); ``config.httplib["distributed_tracing"]`` / ``DD_HTTPLIB_DISTRIBUTED_TRACING``
+turns this off. Requests built by hand with ``putrequest``/``putheader`` are sent as
+written.
 
 The tracer's own requests to the Datadog Agent are never traced.
 """

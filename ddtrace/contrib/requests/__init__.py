@@ -22,7 +22,8 @@ Every request sent through a ``requests.Session`` (the module-level functions su
 
 The trace context is added to the request headers (Datadog, W3C ``traceparent`` and
 ``baggage`` headers by default, see ``DD_TRACE_PROPAGATION_STYLE``) so the called
-service continues the trace.
+service continues the trace. A request that already carries trace headers (set by your
+code) is sent with yours unchanged; PyPI ddtrace replaces them.
 
 Settings
 ~~~~~~~~

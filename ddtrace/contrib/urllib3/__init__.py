@@ -13,14 +13,17 @@ Every ``HTTPConnectionPool.urlopen`` call (``PoolManager.request`` and
 - name ``urllib3.request``, type ``http``, service ``urllib3`` unless configured;
 - tags ``component=urllib3``, ``span.kind=client``, ``http.method``, ``http.url``
   (query string obfuscated as for every HTTP integration), ``http.status_code``,
-  ``http.status_msg``, ``http.useragent``, ``out.host``, ``server.address``, and the
-  ``network.destination.port`` and ``http.retries_remain`` metrics;
+  ``http.status_msg``, ``http.useragent``, ``out.host``, ``server.address``,
+  ``http.retries_remain`` (the retries left, as text like PyPI ddtrace; also from the
+  pool's default ``retries``, which PyPI ddtrace leaves out) and the
+  ``network.destination.port`` metric;
 - a 5xx response marks the span as an error; exceptions are recorded and raised
   unchanged. Retries and redirects that urllib3 follows are child spans.
 
 Trace headers are added to the request (a copy of the headers you pass: your dict
-is never changed), unless the request already carries them (when ``requests``
-traced it first, its span stays the parent of the remote service's spans).
+is never changed), unless the request already carries them: when ``requests`` traced
+it first, its span stays the parent of the remote service's spans, and headers your
+code set are sent unchanged (PyPI ddtrace replaces those).
 
 Settings
 ~~~~~~~~

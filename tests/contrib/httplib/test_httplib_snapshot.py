@@ -9,11 +9,11 @@ IGNORES = ["meta.http.url", "metrics.network.destination.port", "meta.error.mess
 
 
 @pytest.mark.snapshot(ignores=IGNORES)
-def test_httplib(patched, server):
+def test_httplib(patched, http_server):
     from ddtrace.trace import tracer
 
     with tracer.trace("job", service="worker"):
-        conn = http.client.HTTPConnection("127.0.0.1", server.port)
+        conn = http.client.HTTPConnection("127.0.0.1", http_server.port)
         conn.request("GET", "/a?b=1")
         conn.getresponse().read()
         conn.close()

@@ -9,11 +9,11 @@ IGNORES = ["meta.http.url", "metrics.network.destination.port", "meta.http.usera
 
 
 @pytest.mark.snapshot(ignores=IGNORES)
-def test_requests(patched, server):
+def test_requests(patched, http_server):
     from ddtrace.trace import tracer
 
     with tracer.trace("checkout", service="shop", resource="POST /checkout"):
-        requests.get(server.url("/users/1?token=abc"))
-        requests.post(server.url("/orders"), json={"id": 1})
+        requests.get(http_server.url("/users/1?token=abc"))
+        requests.post(http_server.url("/orders"), json={"id": 1})
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get("http://127.0.0.1:%d/down" % free_port())
