@@ -30,7 +30,7 @@ What it writes, and the rules it applies:
   variable turns redaction off.
 - The span is marked as an error when the status code is in
   ``DD_TRACE_HTTP_SERVER_ERROR_STATUSES`` (server spans, default 500-599) or
-  ``DD_TRACE_HTTP_CLIENT_ERROR_STATUSES`` (client spans, default 400-499). A span
+  ``DD_TRACE_HTTP_CLIENT_ERROR_STATUSES`` (client spans, default 500-599). A span
   is a server span when its type is ``web`` or its ``span.kind`` is ``server``.
 - ``http.useragent`` on server spans, from the ``User-Agent`` request header.
 - Header tags: the headers named in ``DD_TRACE_HEADER_TAGS`` (and the integration's
@@ -222,7 +222,7 @@ def set_header_tags(span, headers, header_tags, prefix):
             continue
         if not tag:
             tag = "%s.%s" % (prefix, normalize_header_name(header))
-        span._set_tag_str(tag, value)
+        span.set_tag_str(tag, value)
 
 
 def set_http_meta(
@@ -273,7 +273,7 @@ def set_http_meta(
     try:
         server = _is_server(span)
         if method is not None:
-            span._set_tag_str(_http.METHOD, method if type(method) is str else _as_str(method))
+            span.set_tag_str(_http.METHOD, method if type(method) is str else _as_str(method))
         if url is not None:
             url = url if type(url) is str else _as_str(url)
             if query and "?" not in url:
@@ -282,24 +282,24 @@ def set_http_meta(
             keep_query = True
             if "?" in url:
                 keep_query = _tag_query_string(integration_config, server)
-            span._set_tag_str(_http.URL, sanitize_url(url, keep_query))
+            span.set_tag_str(_http.URL, sanitize_url(url, keep_query))
         if target_host is not None:
-            span._set_tag_str(_net.TARGET_HOST, _as_str(target_host))
+            span.set_tag_str(_net.TARGET_HOST, _as_str(target_host))
         if server_address is not None:
-            span._set_tag_str(_net.SERVER_ADDRESS, _as_str(server_address))
+            span.set_tag_str(_net.SERVER_ADDRESS, _as_str(server_address))
         if route is not None:
-            span._set_tag_str(_http.ROUTE, _as_str(route))
+            span.set_tag_str(_http.ROUTE, _as_str(route))
         if status_code is not None:
             code = parse_status_code(status_code)
             if code is None:
                 log.debug("span %r: HTTP status %r is not a number; not recorded", span.name, status_code)
             else:
-                span._set_tag_str(_http.STATUS_CODE, str(code))
+                span.set_tag_str(_http.STATUS_CODE, str(code))
                 errors = config._http_server_error_statuses if server else config._http_client_error_statuses
                 if code in errors:
                     span.error = 1
         if status_msg is not None:
-            span._set_tag_str(_http.STATUS_MSG, _as_str(status_msg))
+            span.set_tag_str(_http.STATUS_MSG, _as_str(status_msg))
         if retries_remain is not None:
             span.set_metric(_http.RETRIES_REMAIN, int(retries_remain))
 
@@ -310,7 +310,7 @@ def set_http_meta(
                     request_headers = _materialize(request_headers)
                     user_agent = _find_header(request_headers, "user-agent")
                     if user_agent:
-                        span._set_tag_str(_http.USER_AGENT, user_agent)
+                        span.set_tag_str(_http.USER_AGENT, user_agent)
                 if header_tags:
                     set_header_tags(span, request_headers, header_tags, _http.REQUEST_HEADERS)
             if response_headers is not None and header_tags:

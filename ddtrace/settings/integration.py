@@ -69,8 +69,6 @@ class IntegrationConfig:
     ``enabled``
         Whether the integration is patched and traces (default True, or what the
         integration registers); ``DD_TRACE_<INTEGRATION>_ENABLED``.
-    ``split_by_domain``
-        HTTP clients: use the request's host as the service name (default False).
     ``trace_query_string``
         Keep query strings in ``http.url`` (default None: follow
         ``DD_HTTP_SERVER_TAG_QUERY_STRING`` / ``DD_TRACE_HTTP_CLIENT_TAG_QUERY_STRING``);
@@ -79,9 +77,9 @@ class IntegrationConfig:
         Extra ``{header: tag name}`` for this integration only, added to the global
         ``DD_TRACE_HEADER_TAGS`` (see :meth:`header_tags`).
 
-    Integrations add their own settings when they register
-    (``config._add("flask", {...})``). Values from the environment win over those
-    defaults, and values set in code win over both. Reading a setting that was never
+    Integrations add their own settings (``split_by_domain`` of the HTTP clients,
+    ``cmd_max_length`` of redis...), declared in their registry rows. Values from the
+    environment win over those defaults, and values set in code win over both. Reading a setting that was never
     set gives None (``config.flask["nope"]`` does not raise).
     """
 
@@ -98,7 +96,6 @@ class IntegrationConfig:
             "service": None,
             "distributed_tracing": True,
             "enabled": True,
-            "split_by_domain": False,
             "trace_query_string": None,
             "http_header_tags": {},
         }

@@ -20,7 +20,7 @@ def test_base_settings_and_their_defaults(load):
     assert ic.service is None
     assert ic.distributed_tracing is True
     assert ic.enabled is True
-    assert ic.split_by_domain is False
+    assert ic.split_by_domain is None  # an HTTP client's own setting, declared in its row
     assert ic.trace_query_string is None
     assert ic.http_header_tags == {}
 
