@@ -78,6 +78,9 @@ class Row:
         and ``trace_query_string``).
     ``library``, ``category``, ``notes``
         For the documentation.
+    ``aliases``
+        Other names of ``config.<name>`` (``config.sqlite`` for ``sqlite3``, as the PyPI
+        tracer names it): the same settings object under each name.
     """
 
     __slots__ = (
@@ -91,6 +94,7 @@ class Row:
         "library",
         "category",
         "notes",
+        "aliases",
     )
 
     def __init__(
@@ -106,6 +110,7 @@ class Row:
         library=None,
         category="library",
         notes="",
+        aliases=(),
     ):
         self.name = name
         if isinstance(modules, dict):
@@ -119,6 +124,7 @@ class Row:
         self.library = library or name
         self.category = category
         self.notes = notes
+        self.aliases = tuple(aliases)
 
     @property
     def patchable(self):
@@ -364,6 +370,8 @@ _ROWS = (
 #: name -> Row
 REGISTRY = {row.name: row for row in _ROWS}
 
+_BY_ALIAS = {alias: row for row in _ROWS for alias in row.aliases}
+
 
 def rows():
     """Every integration, in table order."""
@@ -373,6 +381,15 @@ def rows():
 def get(name):
     """The row of integration ``name``, or None."""
     return REGISTRY.get(name)
+
+
+def config_names(name):
+    """The names ``config.<name>`` answers to for the integration ``name`` belongs to:
+    its own name first, then its aliases; ``(name,)`` for anything else."""
+    row = REGISTRY.get(name) or _BY_ALIAS.get(name)
+    if row is None or not row.aliases:
+        return (name,)
+    return (row.name,) + row.aliases
 
 
 def defaults():

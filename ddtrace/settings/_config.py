@@ -244,16 +244,35 @@ class Config:
         return ic
 
     def _new_integration(self, name, defaults, declared=()):
-        ic = IntegrationConfig(self, name, defaults, self._environ, declared)
-        self._integrations[name] = ic
-        # Reachable as a plain attribute from now on, unless the name is taken.
-        if name.isidentifier() and name not in SETTING_NAMES and not hasattr(type(self), name):
-            self.__dict__.setdefault(name, ic)
+        # An integration known under two names (``config.sqlite`` and ``config.sqlite3``)
+        # has one settings object, whichever name code reaches first.
+        names = _config_names(name)
+        ic = self._integrations.get(names[0])
+        if ic is None:
+            ic = IntegrationConfig(self, names[0], defaults, self._environ, declared)
+        else:
+            if defaults:
+                ic._set_defaults(defaults)
+            if declared:
+                ic._declare(declared)
+        for n in names:
+            self._integrations[n] = ic
+            # Reachable as a plain attribute from now on, unless the name is taken.
+            if n.isidentifier() and n not in SETTING_NAMES and not hasattr(type(self), n):
+                self.__dict__.setdefault(n, ic)
         return ic
 
     def __repr__(self):
         state = "loaded" if self._loaded else "not loaded"
         return "<ddtrace Config (%s), integrations: %s>" % (state, ", ".join(sorted(self._integrations)) or "none")
+
+
+def _config_names(name):
+    try:
+        from ddtrace.contrib._registry import config_names
+    except Exception:  # a partial install: one name each
+        return (name,)
+    return config_names(name)
 
 
 def _safe_defaults():

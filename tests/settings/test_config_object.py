@@ -190,6 +190,23 @@ def test_reset_keeps_registered_integrations():
     assert c.flask is flask
 
 
+@pytest.mark.parametrize("first", ["olddb", "newdb"])
+def test_an_integration_alias_is_the_same_settings_object(first, monkeypatch):
+    from ddtrace.contrib import _registry
+    from ddtrace.settings.integration import Setting
+
+    row = _registry.Row("newdb", aliases=("olddb",), settings=(Setting("rows", bool, False, "x", env="DD_OLDDB_ROWS"),))
+    monkeypatch.setitem(_registry.REGISTRY, "newdb", row)
+    monkeypatch.setitem(_registry._BY_ALIAS, "olddb", row)
+    c = Config(environ={"DD_OLDDB_ROWS": "true"})
+    c[first]["service"] = "set-in-code"
+    ic = c._add("newdb", declared=row.settings)
+    assert c.olddb is c.newdb is ic is c["olddb"]
+    assert ic.integration_name == "newdb"
+    assert ic.service == "set-in-code"
+    assert ic.rows is True
+
+
 def test_debug_mode_turns_on_debug_logging_at_load(monkeypatch):
     calls = []
     monkeypatch.setattr(ddlogger, "enable_debug", lambda: calls.append(1))
