@@ -333,8 +333,14 @@ _ROWS = (
         settings=(_cmd_max_length(), _RESOURCE_ONLY_COMMAND)),
     Row("sqlalchemy", {"sqlalchemy": ">=1.4,<3"}, ("SQLAlchemy",), default=False, library="SQLAlchemy", category=_DB,
         notes="Off by default: the database driver's own integration already traces the queries."),
+    # Settings under the PyPI tracer's names: config.sqlite, DD_SQLITE_*.
     Row("sqlite3", {"sqlite3": ""}, _STDLIB, implemented=True, library="sqlite3 (standard library)",
-        service="sqlite", category=_DB, settings=(_TRACE_FETCH_METHODS,)),
+        service="sqlite", category=_DB, aliases=("sqlite",), settings=(
+            Setting("service", str, None, "Service of the spans (``DD_SQLITE3_SERVICE`` works too)",
+                    env="DD_SQLITE_SERVICE"),
+            Setting("trace_fetch_methods", bool, False, _TRACE_FETCH_METHODS.help,
+                    env="DD_SQLITE_TRACE_FETCH_METHODS"),
+        )),
     Row("vertica", {"vertica_python": ">=1.0,<2"}, ("vertica-python",), library="vertica-python", service="vertica",
         category=_DB),
     # -- libraries
