@@ -35,7 +35,8 @@ Spans
 ``psycopg.connection.execute``
     psycopg 3's ``conn.execute(...)`` shortcut, the parent of its query's span.
 ``postgres.query.fetchone`` / ``fetchmany`` / ``fetchall``
-    Only with ``DD_PSYCOPG_TRACE_FETCH_METHODS=true``.
+    Only with ``DD_PSYCOPG_TRACE_FETCH_METHODS=true`` (``fetchmany``'s with the metric
+    ``db.fetch.size``, the rows asked for).
 
 The commit or rollback that ``with conn:`` performs on exit, the rows a named cursor
 fetches while you iterate over it, and psycopg 3's ``cursor.stream()`` make no span.
