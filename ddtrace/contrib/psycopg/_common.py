@@ -12,6 +12,10 @@ log = get_logger(__name__)
 #: The DB-API layer's names for PostgreSQL spans (``postgres.query``, ``db.system``).
 NAMES = {"_dbapi_span_name_prefix": "postgres", "_db_system": "postgresql"}
 
+#: The tag naming the client application (libpq's ``application_name``).
+APPLICATION = "db.application"
+
+
 def dbapi_settings(integration, commit_name=None, rollback_name=None):
     """The :class:`DBAPISettings` for a new connection (read once per connection, so a
     change to ``config.psycopg.trace_fetch_methods`` applies to the connections made
@@ -24,7 +28,7 @@ def dbapi_settings(integration, commit_name=None, rollback_name=None):
     return settings
 
 
-def connection_tags(info):
+def connection_tags(info, application_name=None):
     """Tags describing where a connection goes, from its ``info`` (psycopg2 2.8+'s
     ``ConnectionInfo`` and psycopg 3's share the attribute names)."""
     tags = {}
@@ -44,6 +48,9 @@ def connection_tags(info):
     user = getattr(info, "user", None)
     if user:
         tags[_db.USER] = str(user)
+    # Only when the application has a name: the PyPI tracer writes the text "None".
+    if application_name:
+        tags[APPLICATION] = str(application_name)
     return tags
 
 

@@ -34,7 +34,7 @@ def traced_connection(conn, integration, pin=None):
     """``conn`` (a ``psycopg2.extensions.connection``) wrapped so its queries are traced.
 
     :param pin: the pin to use (default: a copy of the ``psycopg2`` module's, with the
-        connection's host, port, database and user as tags).
+        connection's host, port, database, user and application name as tags).
     """
     if isinstance(conn, TracedConnection):
         return conn
@@ -50,7 +50,8 @@ def _connection_tags(conn):
     info = getattr(conn, "info", None)  # psycopg2 >= 2.8
     if info is None:
         return {}
-    return _common.connection_tags(info)
+    # What libpq connected with: the DSN's or keyword's application_name, else PGAPPNAME.
+    return _common.connection_tags(info, info.dsn_parameters.get("application_name"))
 
 
 def _render(cursor):

@@ -29,7 +29,7 @@ def traced_connection(conn, integration, pin=None):
     its queries are traced.
 
     :param pin: the pin to use (default: a copy of the ``psycopg`` module's, with the
-        connection's host, port, database and user as tags).
+        connection's host, port, database, user and application name as tags).
     """
     if isinstance(conn, TracedConnection):
         return conn
@@ -37,7 +37,8 @@ def traced_connection(conn, integration, pin=None):
     if pin is None:
         tags = {}
         with guard("reading a psycopg connection's parameters"):
-            tags = _common.connection_tags(conn.info)
+            info = conn.info
+            tags = _common.connection_tags(info, info.get_parameters().get("application_name"))
         pin = connection_pin(psycopg, tags)
     settings = _common.dbapi_settings(integration, COMMIT, ROLLBACK)
     async_cls = getattr(psycopg, "AsyncConnection", None)
@@ -150,8 +151,7 @@ class FetchTracedPsycopg3Cursor(Psycopg3TracedCursor, FetchTracedCursor):
 
 class Psycopg3TracedConnection(TracedConnection):
     """A traced ``psycopg.Connection``: its cursors are traced, ``commit`` /
-    ``rollback`` make ``psycopg.connection.commit`` / ``rollback`` spans and
-    ``execute`` a ``psycopg.connection.execute`` span around the query's."""
+    ``rollback`` make ``psycopg.connection.commit`` / ``rollback`` spans."""
 
     cursor_cls = Psycopg3TracedCursor
     fetch_cursor_cls = FetchTracedPsycopg3Cursor
@@ -160,8 +160,9 @@ class Psycopg3TracedConnection(TracedConnection):
         """``Connection.execute``, run with this proxy as the connection so the
         cursor it opens is traced; returns that (traced) cursor."""
         # The driver's own method, bound to the proxy: its ``self.cursor()`` is ours.
-        method = type(self.__wrapped__).execute.__get__(self)
-        return self._dd_trace_call(EXECUTE, method, args, kwargs)
+        # No span of its own, as with the PyPI tracer (which has one for the async
+        # connection's only): the query's span is all there is.
+        return type(self.__wrapped__).execute(self, *args, **kwargs)
 
 
 # -- async

@@ -61,6 +61,37 @@ def test_query_span(spans, table_name, conn):
     assert "version" not in span._meta
 
 
+def test_application_name(spans, patched, monkeypatch):
+    # The name the application gave libpq: in the DSN, as a keyword, or PGAPPNAME.
+    c = psycopg2.connect("host=127.0.0.1 port=5432 user=postgres dbname=test application_name=billing")
+    c.cursor().execute("select 1")
+    c.commit()
+    c.cursor().execute("set application_name = 'renamed'")  # the connection's own tags stay
+    c.close()
+    c = psycopg2.connect(application_name="kw", **PG)
+    c.cursor().execute("select 2")
+    c.close()
+    monkeypatch.setenv("PGAPPNAME", "from-env")
+    c = psycopg2.connect(**PG)
+    c.cursor().execute("select 3")
+    c.close()
+    got = spans()
+    assert [(s.name, s.get_tag("db.application")) for s in got] == [
+        ("postgres.query", "billing"),
+        ("postgres.connection.commit", "billing"),
+        ("postgres.query", "billing"),
+        ("postgres.query", "kw"),
+        ("postgres.query", "from-env"),
+    ]
+
+
+def test_no_application_name_no_tag(spans, conn, monkeypatch):
+    # The PyPI tracer writes the text "None" here.
+    conn.cursor().execute("select 1")
+    (span,) = spans()
+    assert "db.application" not in span.get_tags()
+
+
 def test_select_row_count_and_results(spans, table_name, conn):
     cur = conn.cursor()
     cur.executemany("insert into {} values (%s, %s)".format(table_name), [(1, "a"), (2, "b"), (3, "c")])

@@ -70,6 +70,32 @@ def test_query_span(spans, table_name, conn):
     assert "version" not in span._meta
 
 
+def test_application_name(spans, patched, monkeypatch):
+    # The name the application gave libpq: in the DSN, as a keyword, or PGAPPNAME.
+    with psycopg.connect(DSN + " application_name=billing") as c:
+        c.execute("select 1")
+        c.commit()
+    with psycopg.connect(DSN, application_name="kw") as c:
+        c.execute("select 2")
+    monkeypatch.setenv("PGAPPNAME", "from-env")
+    with psycopg.connect(DSN) as c:
+        c.cursor().execute("select 3")
+    got = spans()
+    assert [(s.name, s.get_tag("db.application")) for s in got] == [
+        ("postgres.query", "billing"),
+        ("psycopg.connection.commit", "billing"),
+        ("postgres.query", "kw"),
+        ("postgres.query", "from-env"),
+    ]
+
+
+def test_no_application_name_no_tag(spans, conn):
+    # The PyPI tracer writes the text "None" here.
+    conn.execute("select 1")
+    (span,) = spans()
+    assert "db.application" not in span.get_tags()
+
+
 def test_executemany_and_fetch(spans, table_name, conn):
     cur = conn.cursor()
     cur.executemany("insert into {} values (%s, %s)".format(table_name), [(1, "a"), (2, "b"), (3, "c")])
@@ -84,18 +110,18 @@ def test_executemany_and_fetch(spans, table_name, conn):
 
 
 def test_connection_execute(spans, conn):
-    cur = conn.execute("select %s::int", (41,))
+    # Only the query's span, as with the PyPI tracer (its psycopg.connection.execute
+    # parent is for AsyncConnection.execute only).
+    with spans.tracer.trace("work") as parent:
+        cur = conn.execute("select %s::int", (41,))
     assert isinstance(cur, TracedCursor)
     assert cur.fetchone() == (41,)
     cur.execute("select 2")  # the returned cursor stays traced
-    execute, query, second = spans()
-    assert execute.name == "psycopg.connection.execute"
-    assert execute.resource == "psycopg.connection.execute"
-    assert execute.span_type is None
-    assert execute.get_tag("db.name") == "test"
+    work, query, second = spans()
     assert query.name == "postgres.query"
     assert query.resource == "select %s::int"
-    assert query.parent_id == execute.span_id
+    assert query.parent_id == parent.span_id
+    assert query.get_tag("db.name") == "test"
     assert second.resource == "select 2"
     assert second.parent_id == 0
 
@@ -103,8 +129,9 @@ def test_connection_execute(spans, conn):
 def test_connection_execute_error(spans, conn):
     with pytest.raises(psycopg.errors.UndefinedTable):
         conn.execute("select * from dd_psycopg_no_such_table")
-    execute, query = spans()
-    assert execute.error == 1 and query.error == 1
+    (query,) = spans()
+    assert query.name == "postgres.query"
+    assert query.error == 1
     assert query.get_tag("error.type") == "psycopg.errors.UndefinedTable"
 
 

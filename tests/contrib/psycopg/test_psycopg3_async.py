@@ -74,6 +74,20 @@ def test_query_span(spans, patched, table_name):
     assert select.get_metric("db.row_count") == 3
 
 
+def test_application_name(spans, patched):
+    async def work():
+        async with await psycopg.AsyncConnection.connect(DSN + " application_name=billing") as conn:
+            await (await conn.execute("select 1")).fetchone()
+            await conn.commit()
+
+    asyncio.run(work())
+    assert [(s.name, s.get_tag("db.application")) for s in spans()] == [
+        ("psycopg.connection.execute", "billing"),
+        ("postgres.query", "billing"),
+        ("psycopg.connection.commit", "billing"),
+    ]
+
+
 def test_context_managers_and_async_iteration(patched, table_name):
     async def work():
         async with await psycopg.AsyncConnection.connect(DSN) as conn:
