@@ -108,13 +108,14 @@ def test_service_setting_changed_between_queries(spans, conn, monkeypatch):
     # The fallback service is resolved once per settings change: a change must show.
     conn.execute("select 1")
     assert spans()[0].service == "sqlite"
-    monkeypatch.setattr(config.sqlite, "service", "renamed")
+    # (setitem / delitem only: monkeypatch undoes its setattr calls before its setitem ones)
+    monkeypatch.setitem(config.sqlite, "service", "renamed")
     conn.execute("select 1")
     assert spans()[0].service == "renamed"
     monkeypatch.setitem(config.sqlite3, "service", "by-integration")
     conn.execute("select 1")
     assert spans()[0].service == "by-integration"
-    monkeypatch.delattr(config.sqlite, "service")
+    monkeypatch.delitem(config.sqlite, "service")
     conn.execute("select 1")
     assert spans()[0].service == "sqlite"
 
