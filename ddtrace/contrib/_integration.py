@@ -70,6 +70,7 @@ from ddtrace.ext.net import TARGET_PORT
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.internal.suppress import _suppressed
+from ddtrace.settings import config as _global_config
 from ddtrace.trace import Pin
 from ddtrace.trace import tracer as _global_tracer
 
@@ -497,13 +498,11 @@ class Integration:
             return pin.service
         # Settings change rarely and every change bumps config._generation: resolve
         # once per change, not once per span.
-        from ddtrace.settings import config
-
         gen, service = self._service_cache
-        if gen != config._generation:
+        if gen != _global_config._generation:
             cfg = self.config
-            service = cfg.get("service") or cfg.get("service_name") or self.row.service or config.service
-            self._service_cache = (config._generation, service)
+            service = cfg.get("service") or cfg.get("service_name") or self.row.service or _global_config.service
+            self._service_cache = (_global_config._generation, service)
         return service
 
     def start_span(
