@@ -63,7 +63,8 @@ Settings
 ``DD_TRACE_PSYCOPG_ENABLED``
     ``false`` leaves both drivers untraced.
 
-Changes to ``config.psycopg`` apply to the connections made afterwards. To name the
+A change to ``config.psycopg.service`` applies at once; one to
+``config.psycopg.trace_fetch_methods``, to the connections made afterwards. To name the
 service of one connection (and of the cursors it opens afterwards)::
 
     from ddtrace.trace import Pin
