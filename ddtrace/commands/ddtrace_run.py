@@ -336,7 +336,7 @@ def _integration_setting_lines():
         if not row.implemented:
             continue
         own = {s.env_name(row.config_name) for s in row.settings}
-        ic = config._add(row.config_name, declared=row.settings)
+        ic = config._add(row.config_name, declared=row.settings, aliases=row.aliases)
         for variable, value, origin in ic._sources():
             # Some variables are shared (DD_REDIS_RESOURCE_ONLY_COMMAND): list them once.
             if (variable in own or origin != "default") and variable not in seen:

@@ -234,7 +234,7 @@ class Integration:
         """``ddtrace.config.<config name>`` (usually the name), with the row's settings declared."""
         cfg = self._config
         if cfg is None:
-            cfg = self._config = _global_config._add(self.row.config_name, declared=self.row.settings)
+            cfg = self._config = _global_config._add(self.row.config_name, declared=self.row.settings, aliases=self.row.aliases)
         return cfg
 
     def version(self, module=None):

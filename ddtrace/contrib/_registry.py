@@ -80,6 +80,8 @@ class Row:
         The name of its settings, ``config.<config_name>`` and ``DD_<CONFIG_NAME>_*``,
         when users know them under another name than the integration's (``sqlite3``:
         ``config.sqlite``, ``DD_SQLITE_SERVICE``).
+    ``aliases``
+        Other names ``config.<alias>`` answers to with the same settings object.
     ``library``, ``category``, ``notes``
         For the documentation.
     """
@@ -87,6 +89,7 @@ class Row:
     __slots__ = (
         "name",
         "config_name",
+        "aliases",
         "modules",
         "default",
         "implemented",
@@ -112,9 +115,11 @@ class Row:
         category="library",
         notes="",
         config_name=None,
+        aliases=(),
     ):
         self.name = name
         self.config_name = config_name or name
+        self.aliases = tuple(aliases)
         if isinstance(modules, dict):
             modules = tuple(Module(m, spec, distributions) for m, spec in modules.items())
         self.modules = tuple(modules)
@@ -340,8 +345,13 @@ _ROWS = (
         settings=(_cmd_max_length(), _RESOURCE_ONLY_COMMAND)),
     Row("sqlalchemy", {"sqlalchemy": ">=1.4,<3"}, ("SQLAlchemy",), default=False, library="SQLAlchemy", category=_DB,
         notes="Off by default: the database driver's own integration already traces the queries."),
+    # Settings under the PyPI tracer's names: config.sqlite, DD_SQLITE_*.
     Row("sqlite3", {"sqlite3": ""}, _STDLIB, implemented=True, library="sqlite3 (standard library)",
-        service="sqlite", category=_DB, settings=(_TRACE_FETCH_METHODS,), config_name="sqlite"),
+        service="sqlite", category=_DB, config_name="sqlite", aliases=("sqlite3",), settings=(
+            _TRACE_FETCH_METHODS,
+            Setting("service_name", str, None, "Legacy name of ``DD_SQLITE_SERVICE``, used only when that is unset",
+                    env="DD_SQLITE3_SERVICE"),
+        )),
     Row("vertica", {"vertica_python": ">=1.0,<2"}, ("vertica-python",), library="vertica-python", service="vertica",
         category=_DB),
     # -- libraries

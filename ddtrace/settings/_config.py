@@ -219,20 +219,37 @@ class Config:
 
     # -- integrations
 
-    def _add(self, name, defaults=None, merge=True, declared=()):
+    def _add(self, name, defaults=None, merge=True, declared=(), aliases=()):
         """Register integration ``name`` with its default settings and its own
         ``Setting`` declarations, and return its :class:`IntegrationConfig`. Registering
         again merges the new defaults under what the environment and code set
-        (``merge=False``: under the environment only)."""
+        (``merge=False``: under the environment only). ``aliases``: other names
+        ``config.<alias>`` answers to with the same object; what code set through one of
+        them before the registration is kept."""
         with self._lock:
             ic = self._integrations.get(name)
             if ic is None:
-                return self._new_integration(name, defaults, declared)
+                ic = self._new_integration(name, defaults, declared)
+                defaults = declared = None
+            for alias in aliases:
+                self._alias(alias, ic)
         if defaults:
             ic._set_defaults(defaults, merge)
         if declared:
             ic._declare(declared)
         return ic
+
+    def _alias(self, alias, ic):
+        early = self._integrations.get(alias)
+        if early is ic:
+            return
+        if early is not None:
+            for key, value in early.items():
+                if early._origin(key) == "code" and ic._origin(key) != "code":
+                    ic[key] = value
+        self._integrations[alias] = ic
+        if alias.isidentifier() and alias not in SETTING_NAMES and not hasattr(type(self), alias):
+            self.__dict__[alias] = ic
 
     def _integration(self, name):
         ic = self._integrations.get(name)

@@ -226,7 +226,7 @@ def _program(scenario, row, imports, exercise, span_names):
             check_status,
             "_names = %r" % (tuple(span_names),),
             # Other integrations patch_all() enables may make spans of the same name.
-            "_mine = (%r, None)" % (row.name,),
+            "_mine = (_integration().component, %r, None)" % (row.name,),
             "_got = [s for s in spans() if s.name in _names and s.get_tag('component') in _mine]",
             "print('SPANS', len(_got), globals().get('expected', -1))",
         ]

@@ -190,6 +190,20 @@ def test_reset_keeps_registered_integrations():
     assert c.flask is flask
 
 
+@pytest.mark.parametrize("first", ["olddb", "newdb"])
+def test_an_integration_alias_is_the_same_settings_object(first):
+    from ddtrace.settings.integration import Setting
+
+    declared = (Setting("rows", bool, False, "x", env="DD_OLDDB_ROWS"),)
+    c = Config(environ={"DD_OLDDB_ROWS": "true"})
+    c[first]["service"] = "set-in-code"
+    ic = c._add("newdb", declared=declared, aliases=("olddb",))
+    assert c.olddb is c.newdb is ic is c["olddb"]
+    assert ic.integration_name == "newdb"
+    assert ic.service == "set-in-code"
+    assert ic.rows is True
+
+
 def test_debug_mode_turns_on_debug_logging_at_load(monkeypatch):
     calls = []
     monkeypatch.setattr(ddlogger, "enable_debug", lambda: calls.append(1))

@@ -5,9 +5,9 @@ A driver integration wraps the connections its ``connect()`` returns::
     from ddtrace.contrib.dbapi import TracedConnection
     from ddtrace.trace import Pin
 
-    conn = TracedConnection(raw_connection, Pin(), config.sqlite)
+    conn = TracedConnection(raw_connection, Pin(), {"_dbapi_span_name_prefix": "sqlite"}, integration=integration)
 
-and from then on, with ``config.sqlite`` holding ``_dbapi_span_name_prefix="sqlite"``:
+and from then on:
 
 - ``cursor.execute(sql, ...)`` and ``cursor.executemany(sql, seq)``: a
   ``sqlite.query`` span whose resource is the SQL;
@@ -15,21 +15,24 @@ and from then on, with ``config.sqlite`` holding ``_dbapi_span_name_prefix="sqli
   procedure name;
 - ``cursor.fetchone()`` / ``fetchmany()`` / ``fetchall()``: nothing, or, with
   ``trace_fetch_methods``, ``sqlite.query.fetchone``... spans whose resource is the
-  last SQL;
+  last SQL (``fetchmany`` adds the metric ``db.fetch.size``: the rows asked for);
 - ``conn.commit()`` and ``conn.rollback()``: ``sqlite.connection.commit`` and
   ``sqlite.connection.rollback`` spans.
 
-Query spans have type ``sql`` and the tags ``component``, ``span.kind=client``,
-``db.system`` and the metric ``db.row_count`` (the cursor's ``rowcount`` after the
-call); ``executemany`` adds ``sql.executemany=true``. The driver's exceptions reach
-the caller unchanged, after being recorded on the span.
+Spans start through the integration (:meth:`~ddtrace.contrib._integration.Integration.start_span`):
+its ``should_trace`` decides whether a call is traced, its ``service`` names the
+service (the pin's, ``DD_<NAME>_SERVICE``, the registry row's default, ``DD_SERVICE``).
+Every span has the tags ``component``, ``span.kind=client`` and ``db.system``; query
+spans have type ``sql``, are measured and have the metric ``db.row_count`` (the cursor's
+``rowcount`` after the call); ``executemany`` adds ``sql.executemany=true``. The
+driver's exceptions reach the caller unchanged, after being recorded on the span.
 
 Cursors returned by ``conn.cursor()``, by ``with conn:`` and ``with cursor:``, and by
 ``execute()`` when the driver returns the cursor itself, are the traced proxies, so
 chained calls (``conn.cursor().execute(...).fetchall()``) stay traced. Everything else
 (attributes, ``close()``, iteration) passes straight through to the driver's object.
 
-Integration settings read from the integration config (``config.<name>``):
+The names, from the ``cfg`` mapping (a dict or the integration's config):
 
 ``_dbapi_span_name_prefix``
     Span name prefix, e.g. ``"sqlite"`` (default: the integration's name).
@@ -38,40 +41,42 @@ Integration settings read from the integration config (``config.<name>``):
 ``_db_system``
     The ``db.system`` tag (default: the prefix).
 ``_component``
-    The ``component`` tag (default: the integration's name).
-``_default_service``
-    Service of the spans when neither a :class:`~ddtrace.trace.Pin` nor
-    ``DD_<INTEGRATION>_SERVICE`` names one (default: the prefix).
+    The ``component`` tag (default: the integration's).
 ``trace_fetch_methods``
-    Also trace ``fetchone`` / ``fetchmany`` / ``fetchall`` (default False; falls back
-    to ``config.dbapi2.trace_fetch_methods``).
+    Also trace ``fetchone`` / ``fetchmany`` / ``fetchall`` (default: the integration's
+    ``trace_fetch_methods`` setting, else ``config.dbapi2.trace_fetch_methods``).
 
 ``Pin.override(conn, service="billing-db")`` changes the service of one connection
 and of the cursors created from it afterwards.
 
-The proxies are synchronous; drivers with ``async`` cursors (psycopg 3, aiopg) will
-get an async variant of the same layer along with those integrations.
+Drivers whose cursors have coroutine methods use the same layer's async proxies,
+:class:`TracedAsyncConnection` and :class:`TracedAsyncCursor`.
 """
 import sys
 
 import wrapt
 
-from ddtrace.constants import SPAN_MEASURED_KEY
-from ddtrace.contrib import trace_utils
-from ddtrace.ext import COMPONENT
-from ddtrace.ext import SPAN_KIND
 from ddtrace.ext import SpanKind
 from ddtrace.ext import SpanTypes
 from ddtrace.ext import db as _db
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
-from ddtrace.internal.suppress import _suppressed
 from ddtrace.settings import config
-from ddtrace.trace import tracer as _global_tracer
 
 log = get_logger(__name__)
 
-__all__ = ["TracedConnection", "TracedCursor", "FetchTracedCursor", "DBAPISettings"]
+__all__ = [
+    "TracedConnection",
+    "TracedCursor",
+    "FetchTracedCursor",
+    "DBAPISettings",
+    "TracedAsyncConnection",
+    "TracedAsyncCursor",
+    "FetchTracedAsyncCursor",
+]
+
+EXECUTEMANY = "sql.executemany"
+FETCH_SIZE = "db.fetch.size"
 
 
 def _get(cfg, key, default=None):
@@ -88,12 +93,10 @@ class DBAPISettings:
     """The names and switches one integration's DB-API spans use, resolved once per
     connection.
 
-    :param cfg: the integration config (``config.<name>``) or a dict with the settings
-        listed in this module's documentation.
-    :param integration: the integration's :class:`~ddtrace.contrib._integration.Integration`,
-        if it has one: its ``should_trace`` decides whether a call is traced
-        (``DD_TRACE_<NAME>_ENABLED``, tracer enabled, tracer's own I/O) and its
-        ``service`` setting is the fallback when ``cfg`` names none.
+    :param cfg: a mapping with the names listed in this module's documentation (a dict,
+        or the integration config), or None for the defaults.
+    :param integration: the integration's :class:`~ddtrace.contrib._integration.Integration`:
+        it starts the spans, decides whether a call is traced and names the service.
     """
 
     __slots__ = (
@@ -105,62 +108,34 @@ class DBAPISettings:
         "rollback_name",
         "db_system",
         "component",
-        "default_service",
-        "_service",
-        "_service_gen",
     )
 
-    def __init__(self, cfg, integration=None):
+    def __init__(self, cfg, integration):
+        if integration is None:
+            raise TypeError("DBAPISettings needs the integration whose spans it names")
         self.config = cfg
         self.integration = integration
-        name = getattr(cfg, "integration_name", None) or _get(cfg, "integration_name")
-        if not name and integration is not None:
-            name = integration.name
-        name = name or "dbapi2"
-        self.prefix = _get(cfg, "_dbapi_span_name_prefix", name)
+        self.prefix = _get(cfg, "_dbapi_span_name_prefix", integration.name)
         self.query_name = _get(cfg, "_dbapi_span_operation_name", self.prefix + ".query")
         self.commit_name = self.prefix + ".connection.commit"
         self.rollback_name = self.prefix + ".connection.rollback"
         self.db_system = _get(cfg, "_db_system", self.prefix)
-        self.component = _get(cfg, "_component", name)
-        self.default_service = _get(cfg, "_default_service", self.prefix)
-        self._service = None
-        self._service_gen = -1
+        self.component = _get(cfg, "_component", integration.component)
 
     def service(self, pin):
-        """The pin's service, else the integration's ``service`` setting, else the default."""
-        if pin is not None and pin.service:
-            return pin.service
-        # Settings change rarely and every change bumps config._generation: resolve
-        # the fallback once per change, not once per query.
-        gen = config._generation
-        if gen != self._service_gen:
-            service = trace_utils.ext_service(None, self.config, None)
-            if not service and self.integration is not None and self.integration.config is not self.config:
-                service = self.integration.config.get("service")
-            self._service = service or self.default_service
-            self._service_gen = gen
-        return self._service
+        """The service of a span made with ``pin``."""
+        return self.integration.service(pin)
 
     def tracing_pin(self, pin):
         """``pin`` when a call made with it should be traced, else None."""
-        if pin is None:
-            return None
-        integration = self.integration
-        if integration is not None:
-            return pin if integration.should_trace(pin) else None
-        if _suppressed.get():
-            return None
-        try:
-            if _get(self.config, "enabled", True) is False or not pin.enabled():
-                return None
-        except Exception as e:
-            report_internal_error(e, "checking whether a database call is traced")
-            return None
-        return pin
+        if pin is not None and self.integration.should_trace(pin):
+            return pin
+        return None
 
     def trace_fetch_methods(self):
         value = _get(self.config, "trace_fetch_methods")
+        if value is None:
+            value = self.integration.config.get("trace_fetch_methods")
         if value is None:
             value = config.dbapi2.get("trace_fetch_methods")
         return bool(value)
@@ -190,29 +165,23 @@ class _PinnedProxy(wrapt.ObjectProxy):
         """The pin when this call should be traced, else None."""
         return self._self_dbapi.tracing_pin(self._self_pin)
 
-    def _dd_start(self, pin, name, resource, span_type):
+    def _dd_start(self, pin, name, resource, span_type, measured):
         """A started span for this call, or None if starting it failed."""
         settings = self._self_dbapi
-        try:
-            tracer = pin._tracer
-            if tracer is None:
-                tracer = _global_tracer
-            span = tracer.trace(name, service=settings.service(pin), resource=resource, span_type=span_type)
-        except Exception as e:
-            report_internal_error(e, "starting a database span")
-            return None
-        try:
-            meta = span._meta
-            meta[COMPONENT] = settings.component
-            meta[SPAN_KIND] = SpanKind.CLIENT
-            meta[_db.SYSTEM] = settings.db_system
-            if span_type is not None:
-                span._metrics[SPAN_MEASURED_KEY] = 1
-            if pin.tags:
-                span.set_tags(pin.tags)
-        except Exception as e:
-            # The span is started (and active): it must still be finished by the caller.
-            report_internal_error(e, "tagging a database span")
+        span = settings.integration.start_span(
+            name,
+            pin,
+            resource=resource,
+            span_type=span_type,
+            kind=SpanKind.CLIENT,
+            measured=measured,
+            component=settings.component,
+        )
+        if span is not None:
+            try:
+                span.set_tag_str(_db.SYSTEM, settings.db_system)
+            except Exception as e:
+                report_internal_error(e, "tagging a %s span" % (name,))
         return span
 
     def __enter__(self):
@@ -235,8 +204,8 @@ class TracedCursor(_PinnedProxy):
 
     :param cursor: the driver's cursor.
     :param pin: the :class:`~ddtrace.trace.Pin` giving service, tags and tracer.
-    :param cfg: the integration config, or the :class:`DBAPISettings` made from it.
-    :param integration: the integration object, see :class:`DBAPISettings`.
+    :param cfg: the names (see :class:`DBAPISettings`), or the :class:`DBAPISettings`.
+    :param integration: the integration, when ``cfg`` is not a :class:`DBAPISettings`.
     """
 
     def __init__(self, cursor, pin, cfg, integration=None):
@@ -245,15 +214,15 @@ class TracedCursor(_PinnedProxy):
         self._self_dbapi = cfg if isinstance(cfg, DBAPISettings) else DBAPISettings(cfg, integration)
         self._self_last_resource = None
 
-    def _dd_trace_query(self, method, resource, extra, args, kwargs):
+    def _dd_trace_query(self, method, resource, executemany, args, kwargs):
         pin = self._self_dbapi.tracing_pin(self._self_pin)
         if pin is None:
             return method(*args, **kwargs)
-        span = self._dd_start(pin, self._self_dbapi.query_name, resource, SpanTypes.SQL)
+        span = self._dd_start(pin, self._self_dbapi.query_name, resource, SpanTypes.SQL, True)
         if span is None:
             return method(*args, **kwargs)
-        if extra:
-            span._meta.update(extra)
+        if executemany:
+            span.set_tag_str(EXECUTEMANY, "true")
         try:
             result = method(*args, **kwargs)
         except BaseException:
@@ -279,21 +248,19 @@ class TracedCursor(_PinnedProxy):
         """Run ``query`` on the driver's cursor, in a ``<prefix>.query`` span."""
         resource = query if type(query) is str else _as_resource(query)
         self._self_last_resource = resource
-        return self._dd_trace_query(self.__wrapped__.execute, resource, None, (query,) + args, kwargs)
+        return self._dd_trace_query(self.__wrapped__.execute, resource, False, (query,) + args, kwargs)
 
     def executemany(self, query, *args, **kwargs):
         """Run ``query`` once per parameter set, in one ``<prefix>.query`` span."""
         resource = _as_resource(query)
         self._self_last_resource = resource
-        return self._dd_trace_query(
-            self.__wrapped__.executemany, resource, {"sql.executemany": "true"}, (query,) + args, kwargs
-        )
+        return self._dd_trace_query(self.__wrapped__.executemany, resource, True, (query,) + args, kwargs)
 
     def callproc(self, procname, *args, **kwargs):
         """Call a stored procedure, in a ``<prefix>.query`` span named after it."""
         resource = _as_resource(procname)
         self._self_last_resource = resource
-        return self._dd_trace_query(self.__wrapped__.callproc, resource, None, (procname,) + args, kwargs)
+        return self._dd_trace_query(self.__wrapped__.callproc, resource, False, (procname,) + args, kwargs)
 
     # The members every DB-API cursor has, passed through explicitly: a member the
     # proxy lacks is found only after an AttributeError (~0.6 µs per access).
@@ -326,16 +293,31 @@ class TracedCursor(_PinnedProxy):
         return self if it is self.__wrapped__ else it
 
 
+def _fetch_size(cursor, args, kwargs):
+    """The rows ``fetchmany(size)`` asks for: ``size``, else the cursor's ``arraysize``."""
+    size = args[0] if args else kwargs.get("size")
+    if size is None:
+        size = getattr(cursor, "arraysize", None)
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
+
+
 class FetchTracedCursor(TracedCursor):
     """A :class:`TracedCursor` that also traces ``fetchone``, ``fetchmany`` and ``fetchall``
     (spans ``<prefix>.query.fetchone``..., resource the last query)."""
 
-    def _dd_trace_fetch(self, name, method, args, kwargs):
+    def _dd_start_fetch(self, name, size):
         pin = self._dd_tracing()
         if pin is None:
-            return method(*args, **kwargs)
+            return None
         span_name = "%s.%s" % (self._self_dbapi.query_name, name)
-        span = self._dd_start(pin, span_name, self._self_last_resource or span_name, SpanTypes.SQL)
+        # Not measured: the query's own span carries the trace metrics.
+        span = self._dd_start(pin, span_name, self._self_last_resource or span_name, SpanTypes.SQL, False)
+        if span is not None and size is not None:
+            span.set_metric(FETCH_SIZE, size)
+        return span
+
+    def _dd_trace_fetch(self, name, method, args, kwargs, size=None):
+        span = self._dd_start_fetch(name, size)
         if span is None:
             return method(*args, **kwargs)
         try:
@@ -350,7 +332,8 @@ class FetchTracedCursor(TracedCursor):
         return self._dd_trace_fetch("fetchone", self.__wrapped__.fetchone, args, kwargs)
 
     def fetchmany(self, *args, **kwargs):
-        return self._dd_trace_fetch("fetchmany", self.__wrapped__.fetchmany, args, kwargs)
+        size = _fetch_size(self.__wrapped__, args, kwargs)
+        return self._dd_trace_fetch("fetchmany", self.__wrapped__.fetchmany, args, kwargs, size)
 
     def fetchall(self, *args, **kwargs):
         return self._dd_trace_fetch("fetchall", self.__wrapped__.fetchall, args, kwargs)
@@ -363,11 +346,10 @@ class TracedConnection(_PinnedProxy):
     :param conn: the driver's connection.
     :param pin: the :class:`~ddtrace.trace.Pin` giving service, tags and tracer
         (default: a new one).
-    :param cfg: the integration config (``config.<name>``) with the settings listed in
-        this module's documentation, or a :class:`DBAPISettings`.
+    :param cfg: the names (see :class:`DBAPISettings`), or the :class:`DBAPISettings`.
     :param cursor_cls: the cursor proxy class (default: the class attribute
         ``cursor_cls``, or ``fetch_cursor_cls`` when ``trace_fetch_methods`` is on).
-    :param integration: the integration object, see :class:`DBAPISettings`.
+    :param integration: the integration, when ``cfg`` is not a :class:`DBAPISettings`.
 
     Driver integrations subclass it to add the driver's own shortcuts and set
     ``cursor_cls`` / ``fetch_cursor_cls`` to their cursor proxies.
@@ -401,7 +383,7 @@ class TracedConnection(_PinnedProxy):
         pin = self._dd_tracing()
         if pin is None:
             return method(*args, **kwargs)
-        span = self._dd_start(pin, name, None, None)
+        span = self._dd_start(pin, name, None, None, False)
         if span is None:
             return method(*args, **kwargs)
         try:
@@ -422,3 +404,36 @@ class TracedConnection(_PinnedProxy):
     def rollback(self, *args, **kwargs):
         """Roll back, in a ``<prefix>.connection.rollback`` span."""
         return self._dd_trace_call(self._self_dbapi.rollback_name, self.__wrapped__.rollback, args, kwargs)
+
+
+def pin_module(integration, module):
+    """Put a :class:`~ddtrace.trace.Pin` on a driver module (removed on ``unpatch()``), so
+    ``Pin.override(driver, service=...)`` reaches the connections made afterwards."""
+    from ddtrace.trace import Pin
+
+    if Pin.get_from(module) is not None:
+        return
+    Pin().onto(module)
+
+    @integration.on_unpatch
+    def _remove_pin():
+        pin = Pin.get_from(module)
+        if pin is not None:
+            pin.remove_from(module)
+
+
+def connection_pin(module, tags=None):
+    """The pin of a new connection: a copy of the driver module's (changing one
+    connection's leaves the others alone), with ``tags`` added."""
+    from ddtrace.trace import Pin
+
+    module_pin = Pin.get_from(module) if module is not None else None
+    if module_pin is not None:
+        return module_pin.clone(tags=tags)
+    return Pin(tags=tags)
+
+
+# The async variants build on the classes above.
+from ddtrace.contrib.dbapi._async import FetchTracedAsyncCursor  # noqa: E402
+from ddtrace.contrib.dbapi._async import TracedAsyncConnection  # noqa: E402
+from ddtrace.contrib.dbapi._async import TracedAsyncCursor  # noqa: E402

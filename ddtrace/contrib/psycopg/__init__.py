@@ -24,21 +24,30 @@ Spans
     all (``psycopg2.sql`` / ``psycopg.sql`` objects are rendered to their text;
     ``copy_from(f, "users")`` shows as ``COPY users FROM STDIN``); tags
     ``component=psycopg``, ``span.kind=client``, ``db.system=postgresql``,
-    ``db.name``, ``db.user``, ``out.host``, ``server.address``, the metrics
-    ``network.destination.port`` and ``db.row_count`` (the cursor's ``rowcount``,
-    ``-1`` when the driver does not know it); ``executemany`` adds
+    ``db.name``, ``db.user``, ``db.application`` (the connection's
+    ``application_name``, when it has one), ``out.host``, ``server.address``, the
+    metrics ``network.destination.port`` and ``db.row_count`` (the cursor's
+    ``rowcount``, ``-1`` when the driver does not know it); ``executemany`` adds
     ``sql.executemany=true``.
 ``postgres.connection.commit`` / ``postgres.connection.rollback``
     psycopg2's ``conn.commit()`` and ``conn.rollback()``, with the connection's tags.
 ``psycopg.connection.commit`` / ``psycopg.connection.rollback``
     The same for psycopg 3 (``await conn.commit()`` too).
 ``psycopg.connection.execute``
-    psycopg 3's ``conn.execute(...)`` shortcut, the parent of its query's span.
+    psycopg 3's ``await conn.execute(...)`` on an ``AsyncConnection``, the parent of
+    its query's span. The synchronous ``Connection.execute`` makes the query's span
+    only, as with the PyPI tracer.
 ``postgres.query.fetchone`` / ``fetchmany`` / ``fetchall``
-    Only with ``DD_PSYCOPG_TRACE_FETCH_METHODS=true``.
+    Only with ``DD_PSYCOPG_TRACE_FETCH_METHODS=true`` (``fetchmany``'s with the metric
+    ``db.fetch.size``, the rows asked for).
 
 The commit or rollback that ``with conn:`` performs on exit, the rows a named cursor
 fetches while you iterate over it, and psycopg 3's ``cursor.stream()`` make no span.
+
+Where this differs from the PyPI tracer: it traces COPY (the PyPI tracer makes no span
+for psycopg2's ``copy_*`` methods nor psycopg 3's ``cursor.copy()``); it leaves
+``db.application`` out when the connection has no application name (the PyPI tracer
+writes the text ``None``), and names psycopg2's from ``PGAPPNAME`` too, as libpq does.
 
 A failing query (a syntax error, a constraint violation) raises the driver's exception
 unchanged (``psycopg2.errors.SyntaxError``, ``psycopg.errors.UniqueViolation``...); it is
@@ -54,7 +63,8 @@ Settings
 ``DD_TRACE_PSYCOPG_ENABLED``
     ``false`` leaves both drivers untraced.
 
-Changes to ``config.psycopg`` apply to the connections made afterwards. To name the
+A change to ``config.psycopg.service`` applies at once; one to
+``config.psycopg.trace_fetch_methods``, to the connections made afterwards. To name the
 service of one connection (and of the cursors it opens afterwards)::
 
     from ddtrace.trace import Pin

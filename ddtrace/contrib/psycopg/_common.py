@@ -1,51 +1,26 @@
-"""What psycopg2 and psycopg 3 share: the settings, the connection tags, SQL text."""
+"""What psycopg2 and psycopg 3 share: the span names, the connection tags, SQL text."""
 from __future__ import annotations
-
-import os
-import sys
 
 from ddtrace.contrib.dbapi import DBAPISettings
 from ddtrace.contrib.dbapi import _PinnedProxy
 from ddtrace.ext import db as _db
 from ddtrace.ext import net as _net
 from ddtrace.internal.logger import get_logger
-from ddtrace.trace import Pin
 
 log = get_logger(__name__)
 
-#: Name of the integration and of ``config.psycopg`` (``DD_PSYCOPG_SERVICE``...).
-NAME = "psycopg"
+#: The DB-API layer's names for PostgreSQL spans (``postgres.query``, ``db.system``).
+NAMES = {"_dbapi_span_name_prefix": "postgres", "_db_system": "postgresql"}
 
-
-def _env_bool(name, default):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    value = value.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    log.warning("%s=%r is not a boolean (use true or false); using %s", name, value, default)
-    return default
-
-
-def settings_defaults():
-    """``config.psycopg`` defaults: the names the DB-API layer gives the spans."""
-    return {
-        "_default_service": "postgres",
-        "_dbapi_span_name_prefix": "postgres",
-        "_db_system": "postgresql",
-        "_component": NAME,
-        # Not one of the variables every integration reads, so read here.
-        "trace_fetch_methods": _env_bool("DD_PSYCOPG_TRACE_FETCH_METHODS", False),
-    }
+#: The tag naming the client application (libpq's ``application_name``).
+APPLICATION = "db.application"
 
 
 def dbapi_settings(integration, commit_name=None, rollback_name=None):
     """The :class:`DBAPISettings` for a new connection (read once per connection, so a
-    change to ``config.psycopg`` applies to the connections made afterwards)."""
-    settings = DBAPISettings(integration.config, integration)
+    change to ``config.psycopg.trace_fetch_methods`` applies to the connections made
+    afterwards)."""
+    settings = DBAPISettings(NAMES, integration)
     if commit_name:
         settings.commit_name = commit_name
     if rollback_name:
@@ -53,7 +28,7 @@ def dbapi_settings(integration, commit_name=None, rollback_name=None):
     return settings
 
 
-def connection_tags(info):
+def connection_tags(info, application_name=None):
     """Tags describing where a connection goes, from its ``info`` (psycopg2 2.8+'s
     ``ConnectionInfo`` and psycopg 3's share the attribute names)."""
     tags = {}
@@ -73,30 +48,10 @@ def connection_tags(info):
     user = getattr(info, "user", None)
     if user:
         tags[_db.USER] = str(user)
+    # Only when the application has a name: the PyPI tracer writes the text "None".
+    if application_name:
+        tags[APPLICATION] = str(application_name)
     return tags
-
-
-def connection_pin(module_name, tags):
-    """The pin of a new connection: a copy of the driver module's pin (so
-    ``Pin.override(psycopg2, service=...)`` reaches the connections made afterwards)
-    with the connection's tags added."""
-    module_pin = Pin.get_from(sys.modules.get(module_name))
-    if module_pin is not None:
-        return module_pin.clone(tags=tags)
-    return Pin(tags=tags)
-
-
-def pin_module(integration, module):
-    """Put a pin on the driver module (removed again on ``unpatch()``)."""
-    if Pin.get_from(module) is not None:
-        return
-    Pin().onto(module)
-
-    @integration.on_unpatch
-    def _remove_pin():
-        pin = Pin.get_from(module)
-        if pin is not None:
-            pin.remove_from(module)
 
 
 def sql_text(query, render=None):
@@ -143,10 +98,3 @@ def pass_driver_objects(wrapped, instance, args, kwargs):
     if kwargs and any(isinstance(v, _PinnedProxy) for v in kwargs.values()):
         kwargs = {k: unwrap_proxy(v) for k, v in kwargs.items()}
     return wrapped(*args, **kwargs)
-
-
-def clean_version(text):
-    """``"2.9.2 (dt dec pq3 ext lo64)"`` -> ``"2.9.2"``."""
-    if not text:
-        return text
-    return str(text).split()[0]

@@ -1,32 +1,26 @@
-"""psycopg2: ``psycopg2.connect`` returns connections wrapped in DB-API proxies.
+"""psycopg2: the connections ``psycopg2.connect`` returns, wrapped in DB-API proxies.
 
 psycopg2 is a C extension whose functions check the exact type of a connection or
 cursor argument (``register_type(oid, conn_or_curs)``, ``quote_ident(s, scope)``,
 an adapter's ``prepare(conn)``), which a proxy fails. Those functions are wrapped to
-receive the driver's own objects; see :data:`_SCOPE_FUNCTIONS`.
+receive the driver's own objects; see :data:`SCOPE_FUNCTIONS`.
 """
 from __future__ import annotations
 
 import sys
 
-from ddtrace.contrib._integration import Integration
 from ddtrace.contrib._integration import guard
 from ddtrace.contrib.dbapi import FetchTracedCursor
 from ddtrace.contrib.dbapi import TracedConnection
 from ddtrace.contrib.dbapi import TracedCursor
+from ddtrace.contrib.dbapi import connection_pin
 from ddtrace.contrib.psycopg import _common
-
-MODULE = "psycopg2"
-
-integration = Integration(
-    _common.NAME, MODULE, defaults=_common.settings_defaults(), distributions=("psycopg2", "psycopg2-binary")
-)
 
 #: Module -> functions whose connection / cursor arguments must be the C objects.
 #: ``psycopg2.extensions`` re-exports ``_psycopg``'s; the other modules bound their
 #: own names at import (``from psycopg2._psycopg import register_type``), so each
 #: binding is wrapped. Modules imported after patching bind the wrapped functions.
-_SCOPE_FUNCTIONS = {
+SCOPE_FUNCTIONS = {
     "psycopg2._psycopg": ("register_type", "quote_ident", "encrypt_password"),
     "psycopg2.extensions": ("register_type", "quote_ident", "encrypt_password"),
     "psycopg2._json": ("register_type",),
@@ -36,51 +30,11 @@ _SCOPE_FUNCTIONS = {
 }
 
 
-def get_version():
-    """The installed psycopg2 version ("2.9.10"), or None."""
-    return _common.clean_version(integration.version())
-
-
-def patch():
-    """Trace the connections ``psycopg2.connect`` makes from now on (imports psycopg2)."""
-    return integration.patch(_patch)
-
-
-def unpatch():
-    """Restore ``psycopg2.connect``; connections already made stay traced."""
-    return integration.unpatch()
-
-
-def _patch(psycopg2):
-    integration.wrap(psycopg2, "connect", _traced_connect)
-    import psycopg2.extensions  # noqa: F401  (imported by psycopg2 itself; made explicit)
-    import psycopg2.sql
-
-    for module_name, names in _SCOPE_FUNCTIONS.items():
-        module = sys.modules.get(module_name)
-        if module is None:
-            continue
-        for name in names:
-            fn = vars(module).get(name)
-            if fn is not None and not hasattr(fn, "__wrapped__"):
-                integration.wrap(module, name, _common.pass_driver_objects)
-    # ``sql.Literal`` prepares its adapter with the connection it is given.
-    integration.wrap(psycopg2.sql.Literal, "as_string", _common.pass_driver_objects)
-    _common.pin_module(integration, psycopg2)
-
-
-def _traced_connect(wrapped, instance, args, kwargs):
-    conn = wrapped(*args, **kwargs)
-    with guard("wrapping a psycopg2 connection"):
-        return traced_connection(conn)
-    return conn
-
-
-def traced_connection(conn, pin=None):
+def traced_connection(conn, integration, pin=None):
     """``conn`` (a ``psycopg2.extensions.connection``) wrapped so its queries are traced.
 
     :param pin: the pin to use (default: a copy of the ``psycopg2`` module's, with the
-        connection's host, port, database and user as tags).
+        connection's host, port, database, user and application name as tags).
     """
     if isinstance(conn, TracedConnection):
         return conn
@@ -88,15 +42,16 @@ def traced_connection(conn, pin=None):
         tags = {}
         with guard("reading a psycopg2 connection's parameters"):
             tags = _connection_tags(conn)
-        pin = _common.connection_pin(MODULE, tags)
+        pin = connection_pin(sys.modules.get("psycopg2"), tags)
     return Psycopg2TracedConnection(conn, pin, _common.dbapi_settings(integration))
 
 
 def _connection_tags(conn):
     info = getattr(conn, "info", None)  # psycopg2 >= 2.8
-    if info is not None:
-        return _common.connection_tags(info)
-    return {}
+    if info is None:
+        return {}
+    # What libpq connected with: the DSN's or keyword's application_name, else PGAPPNAME.
+    return _common.connection_tags(info, info.dsn_parameters.get("application_name"))
 
 
 def _render(cursor):
@@ -118,33 +73,31 @@ class Psycopg2TracedCursor(TracedCursor):
         rendered to their SQL for the resource)."""
         resource = _common.sql_text(query, _render(self))
         self._self_last_resource = resource
-        return self._dd_trace_query(self.__wrapped__.execute, resource, None, (query, vars) + args, kwargs)
+        return self._dd_trace_query(self.__wrapped__.execute, resource, False, (query, vars) + args, kwargs)
 
     def executemany(self, query, vars_list, *args, **kwargs):
         """Run ``query`` once per parameter set, in one ``postgres.query`` span."""
         resource = _common.sql_text(query, _render(self))
         self._self_last_resource = resource
-        return self._dd_trace_query(
-            self.__wrapped__.executemany, resource, {"sql.executemany": "true"}, (query, vars_list) + args, kwargs
-        )
+        return self._dd_trace_query(self.__wrapped__.executemany, resource, True, (query, vars_list) + args, kwargs)
 
     def copy_expert(self, sql, file, *args, **kwargs):
         """``COPY`` with a statement of your own, in a ``postgres.query`` span."""
         resource = _common.sql_text(sql, _render(self))
         self._self_last_resource = resource
-        return self._dd_trace_query(self.__wrapped__.copy_expert, resource, None, (sql, file) + args, kwargs)
+        return self._dd_trace_query(self.__wrapped__.copy_expert, resource, False, (sql, file) + args, kwargs)
 
     def copy_from(self, file, table, *args, **kwargs):
         """``COPY table FROM STDIN``, in a ``postgres.query`` span."""
         resource = _copy_resource(table, kwargs.get("columns", args[3] if len(args) > 3 else None), "FROM STDIN")
         self._self_last_resource = resource
-        return self._dd_trace_query(self.__wrapped__.copy_from, resource, None, (file, table) + args, kwargs)
+        return self._dd_trace_query(self.__wrapped__.copy_from, resource, False, (file, table) + args, kwargs)
 
     def copy_to(self, file, table, *args, **kwargs):
         """``COPY table TO STDOUT``, in a ``postgres.query`` span."""
         resource = _copy_resource(table, kwargs.get("columns", args[2] if len(args) > 2 else None), "TO STDOUT")
         self._self_last_resource = resource
-        return self._dd_trace_query(self.__wrapped__.copy_to, resource, None, (file, table) + args, kwargs)
+        return self._dd_trace_query(self.__wrapped__.copy_to, resource, False, (file, table) + args, kwargs)
 
 
 def _copy_resource(table, columns, direction):

@@ -8,86 +8,39 @@ from __future__ import annotations
 
 import sys
 
-from ddtrace.contrib._integration import Integration
 from ddtrace.contrib._integration import guard
+from ddtrace.contrib.dbapi import FetchTracedAsyncCursor
 from ddtrace.contrib.dbapi import FetchTracedCursor
+from ddtrace.contrib.dbapi import TracedAsyncConnection
+from ddtrace.contrib.dbapi import TracedAsyncCursor
 from ddtrace.contrib.dbapi import TracedConnection
 from ddtrace.contrib.dbapi import TracedCursor
+from ddtrace.contrib.dbapi import connection_pin
 from ddtrace.contrib.psycopg import _common
-from ddtrace.contrib.psycopg._async_dbapi import FetchTracedAsyncCursor
-from ddtrace.contrib.psycopg._async_dbapi import TracedAsyncConnection
-from ddtrace.contrib.psycopg._async_dbapi import TracedAsyncCursor
 from ddtrace.ext import SpanTypes
-
-MODULE = "psycopg"
 
 COMMIT = "psycopg.connection.commit"
 ROLLBACK = "psycopg.connection.rollback"
 EXECUTE = "psycopg.connection.execute"
 
-integration = Integration(
-    _common.NAME, MODULE, defaults=_common.settings_defaults(), distributions=("psycopg", "psycopg-binary")
-)
 
-
-def get_version():
-    """The installed psycopg (3) version, or None."""
-    return _common.clean_version(integration.version())
-
-
-def patch():
-    """Trace the connections psycopg 3 makes from now on (imports psycopg)."""
-    return integration.patch(_patch)
-
-
-def unpatch():
-    """Restore psycopg's ``connect`` functions; connections already made stay traced."""
-    return integration.unpatch()
-
-
-def _patch(psycopg):
-    integration.wrap(psycopg.Connection, "connect", _traced_connect)
-    integration.wrap(psycopg.AsyncConnection, "connect", _traced_async_connect)
-    # ``psycopg.connect`` is ``Connection.connect`` bound at import time.
-    if "connect" in vars(psycopg):
-        integration.wrap(psycopg, "connect", _traced_connect)
-    _common.pin_module(integration, psycopg)
-
-
-def _traced_connect(wrapped, instance, args, kwargs):
-    conn = wrapped(*args, **kwargs)
-    with guard("wrapping a psycopg connection"):
-        return traced_connection(conn)
-    return conn
-
-
-def _traced_async_connect(wrapped, instance, args, kwargs):
-    return _connect_async(wrapped(*args, **kwargs))
-
-
-async def _connect_async(pending):
-    conn = await pending
-    with guard("wrapping a psycopg async connection"):
-        return traced_connection(conn)
-    return conn
-
-
-def traced_connection(conn, pin=None):
+def traced_connection(conn, integration, pin=None):
     """``conn`` (a ``psycopg.Connection`` or ``psycopg.AsyncConnection``) wrapped so
     its queries are traced.
 
     :param pin: the pin to use (default: a copy of the ``psycopg`` module's, with the
-        connection's host, port, database and user as tags).
+        connection's host, port, database, user and application name as tags).
     """
     if isinstance(conn, TracedConnection):
         return conn
+    psycopg = sys.modules.get("psycopg")
     if pin is None:
         tags = {}
         with guard("reading a psycopg connection's parameters"):
-            tags = _common.connection_tags(conn.info)
-        pin = _common.connection_pin(MODULE, tags)
+            info = conn.info
+            tags = _common.connection_tags(info, info.get_parameters().get("application_name"))
+        pin = connection_pin(psycopg, tags)
     settings = _common.dbapi_settings(integration, COMMIT, ROLLBACK)
-    psycopg = sys.modules.get(MODULE)
     async_cls = getattr(psycopg, "AsyncConnection", None)
     if async_cls is not None and isinstance(conn, async_cls):
         return Psycopg3TracedAsyncConnection(conn, pin, settings)
@@ -118,15 +71,13 @@ class Psycopg3TracedCursor(TracedCursor):
         rendered to their SQL for the resource)."""
         resource = _resource(self, query)
         self._self_last_resource = resource
-        return self._dd_trace_query(self.__wrapped__.execute, resource, None, (query,) + args, kwargs)
+        return self._dd_trace_query(self.__wrapped__.execute, resource, False, (query,) + args, kwargs)
 
     def executemany(self, query, *args, **kwargs):
         """Run ``query`` once per parameter set, in one ``postgres.query`` span."""
         resource = _resource(self, query)
         self._self_last_resource = resource
-        return self._dd_trace_query(
-            self.__wrapped__.executemany, resource, {"sql.executemany": "true"}, (query,) + args, kwargs
-        )
+        return self._dd_trace_query(self.__wrapped__.executemany, resource, True, (query,) + args, kwargs)
 
     def copy(self, statement, *args, **kwargs):
         """``with cur.copy(statement) as copy:``: a ``postgres.query`` span covering
@@ -152,7 +103,7 @@ class _TracedCopy:
         cursor = self._cursor
         pin = cursor._dd_tracing()
         if pin is not None:
-            self._span = cursor._dd_start(pin, cursor._self_dbapi.query_name, self._resource, SpanTypes.SQL)
+            self._span = cursor._dd_start(pin, cursor._self_dbapi.query_name, self._resource, SpanTypes.SQL, True)
 
     def _finish(self, exc_info):
         span, self._span = self._span, None
@@ -200,8 +151,7 @@ class FetchTracedPsycopg3Cursor(Psycopg3TracedCursor, FetchTracedCursor):
 
 class Psycopg3TracedConnection(TracedConnection):
     """A traced ``psycopg.Connection``: its cursors are traced, ``commit`` /
-    ``rollback`` make ``psycopg.connection.commit`` / ``rollback`` spans and
-    ``execute`` a ``psycopg.connection.execute`` span around the query's."""
+    ``rollback`` make ``psycopg.connection.commit`` / ``rollback`` spans."""
 
     cursor_cls = Psycopg3TracedCursor
     fetch_cursor_cls = FetchTracedPsycopg3Cursor
@@ -210,8 +160,9 @@ class Psycopg3TracedConnection(TracedConnection):
         """``Connection.execute``, run with this proxy as the connection so the
         cursor it opens is traced; returns that (traced) cursor."""
         # The driver's own method, bound to the proxy: its ``self.cursor()`` is ours.
-        method = type(self.__wrapped__).execute.__get__(self)
-        return self._dd_trace_call(EXECUTE, method, args, kwargs)
+        # No span of its own, as with the PyPI tracer (which has one for the async
+        # connection's only): the query's span is all there is.
+        return type(self.__wrapped__).execute(self, *args, **kwargs)
 
 
 # -- async

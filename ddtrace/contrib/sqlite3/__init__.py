@@ -17,7 +17,12 @@ after patching is traced through the DB-API layer (:mod:`ddtrace.contrib.dbapi`)
 - ``conn.commit()`` and ``conn.rollback()`` make ``sqlite.connection.commit`` and
   ``sqlite.connection.rollback`` spans;
 - with ``DD_SQLITE_TRACE_FETCH_METHODS=true`` (``config.sqlite.trace_fetch_methods``),
-  ``fetchone`` / ``fetchmany`` / ``fetchall`` make ``sqlite.query.fetchone``... spans.
+  ``fetchone`` / ``fetchmany`` / ``fetchall`` make ``sqlite.query.fetchone``... spans
+  (``fetchmany``'s with the metric ``db.fetch.size``, the rows asked for).
+
+The PyPI tracer makes no span for the ``executemany`` and ``executescript`` shortcuts of
+the connection (only for ``conn.execute``); this one traces them as it does the
+cursor's.
 
 SQL errors are recorded on the span (``error.type`` such as
 ``sqlite3.OperationalError``, message and stack) and raised unchanged.
@@ -27,8 +32,13 @@ Settings
 
 ``DD_SQLITE_SERVICE`` / ``config.sqlite.service``
     Service of the spans (default ``"sqlite"``). ``DD_SQLITE3_SERVICE`` works too.
+``DD_SQLITE_TRACE_FETCH_METHODS`` / ``config.sqlite.trace_fetch_methods``
+    Also trace the fetch methods (default false).
 ``DD_TRACE_SQLITE3_ENABLED``
     ``false`` leaves sqlite3 untraced.
+
+``config.sqlite`` (the PyPI tracer's name) and ``config.sqlite3`` are the same settings
+object.
 
 To name the service of one connection::
 

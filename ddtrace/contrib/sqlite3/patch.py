@@ -10,67 +10,29 @@ from ddtrace.contrib.dbapi import FetchTracedCursor
 from ddtrace.contrib.dbapi import TracedConnection
 from ddtrace.contrib.dbapi import TracedCursor
 from ddtrace.contrib.dbapi import _as_resource
-from ddtrace.trace import Pin
+from ddtrace.contrib.dbapi import connection_pin
+from ddtrace.contrib.dbapi import pin_module
 
-integration = Integration("sqlite3", "sqlite3", distributions=())
+integration = Integration("sqlite3", component="sqlite")
+patch, unpatch = integration.patch, integration.unpatch
 
-#: The standard library's module: every version that ships with a supported Python.
-SUPPORTED = {"sqlite3": ""}
-
-#: ``config.sqlite``: the span settings, under the name the Datadog tracer uses.
-_SETTINGS_DEFAULTS = {
-    "_default_service": "sqlite",
-    "_dbapi_span_name_prefix": "sqlite",
-    "_db_system": "sqlite",
-    "_component": "sqlite",
-    "trace_fetch_methods": False,
-}
+_NAMES = {"_dbapi_span_name_prefix": "sqlite"}
 
 
 def get_version():
-    """The SQLite library version (``sqlite3.sqlite_version``), or "" before import."""
-    mod = sys.modules.get("sqlite3")
-    return getattr(mod, "sqlite_version", "") if mod is not None else ""
+    """The SQLite library's version (``sqlite3.sqlite_version``), as the PyPI tracer
+    reports it; "" before sqlite3 is imported."""
+    return getattr(sys.modules.get("sqlite3"), "sqlite_version", "")
 
 
-def patch():
-    """Trace connections made with ``sqlite3.connect`` from now on (imports sqlite3).
-
-    Patching twice patches once; returns True if it patched now.
-    """
-    return integration.patch(_patch)
-
-
-def unpatch():
-    """Restore ``sqlite3.connect``; connections already made stay traced."""
-    return integration.unpatch()
-
-
-_span_config = None
-
-
-def _settings():
-    global _span_config
-    if _span_config is None:
-        from ddtrace.settings import config
-
-        _span_config = config._add("sqlite", _SETTINGS_DEFAULTS)
-    return DBAPISettings(_span_config, integration)
-
-
+@integration.on_import("sqlite3")
 def _patch(sqlite3):
     integration.wrap(sqlite3, "connect", _traced_connect)
+    # Imported by sqlite3 itself, which copied ``connect`` from it.
     dbapi2 = sys.modules.get("sqlite3.dbapi2")
     if dbapi2 is not None and "connect" in vars(dbapi2):
         integration.wrap(dbapi2, "connect", _traced_connect)
-    if Pin.get_from(sqlite3) is None:
-        Pin().onto(sqlite3)
-
-        @integration.on_unpatch
-        def _remove_pin():
-            pin = Pin.get_from(sqlite3)
-            if pin is not None:
-                pin.remove_from(sqlite3)
+    pin_module(integration, sqlite3)
 
 
 def _traced_connect(wrapped, instance, args, kwargs):
@@ -88,9 +50,8 @@ def traced_connection(conn, pin=None):
     if isinstance(conn, TracedConnection):
         return conn
     if pin is None:
-        module_pin = Pin.get_from(sys.modules.get("sqlite3"))
-        pin = module_pin.clone() if module_pin is not None else Pin()
-    return TracedSQLiteConnection(conn, pin, _settings())
+        pin = connection_pin(sys.modules.get("sqlite3"))
+    return TracedSQLiteConnection(conn, pin, DBAPISettings(_NAMES, integration))
 
 
 class TracedSQLiteCursor(TracedCursor):
@@ -100,7 +61,7 @@ class TracedSQLiteCursor(TracedCursor):
         """Run a script of several statements, in one ``sqlite.query`` span."""
         resource = _as_resource(script)
         self._self_last_resource = resource
-        return self._dd_trace_query(self.__wrapped__.executescript, resource, None, (script,) + args, kwargs)
+        return self._dd_trace_query(self.__wrapped__.executescript, resource, False, (script,) + args, kwargs)
 
 
 class FetchTracedSQLiteCursor(TracedSQLiteCursor, FetchTracedCursor):

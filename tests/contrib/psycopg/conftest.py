@@ -4,12 +4,6 @@ import uuid
 
 import pytest
 
-# The snapshot plugin, until tests/conftest.py lists "tests.utils.snapshot" in pytest_plugins.
-from tests.utils.snapshot import _snapshot_marker  # noqa: F401
-from tests.utils.snapshot import pytest_configure  # noqa: F401
-from tests.utils.snapshot import pytest_runtest_makereport  # noqa: F401
-from tests.utils.snapshot import snapshot  # noqa: F401
-
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 

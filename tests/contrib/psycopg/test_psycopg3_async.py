@@ -9,29 +9,16 @@ psycopg = pytest.importorskip("psycopg")
 from psycopg import sql  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
 
+from ddtrace.contrib.dbapi import TracedAsyncConnection  # noqa: E402
+from ddtrace.contrib.dbapi import TracedAsyncCursor  # noqa: E402
 from ddtrace.contrib.dbapi import TracedConnection  # noqa: E402
 from ddtrace.contrib.dbapi import TracedCursor  # noqa: E402
 from ddtrace.contrib.psycopg import patch as psycopg_patch  # noqa: E402
-from ddtrace.contrib.psycopg._async_dbapi import TracedAsyncConnection  # noqa: E402
-from ddtrace.contrib.psycopg._async_dbapi import TracedAsyncCursor  # noqa: E402
 from ddtrace.settings import config  # noqa: E402
 from ddtrace.trace import Pin  # noqa: E402
 from tests.contrib.psycopg.conftest import DSN  # noqa: E402
 
 _ORIGINAL_ASYNC_CONNECT = vars(psycopg.AsyncConnection)["connect"]
-
-
-@pytest.fixture
-def patched(tracer):
-    psycopg_patch.patch()
-    Pin.override(psycopg, tracer=tracer)
-    try:
-        yield tracer
-    finally:
-        psycopg_patch.unpatch()
-        pin = Pin.get_from(psycopg)
-        if pin is not None:
-            pin.remove_from(psycopg)
 
 
 def run(coro_fn):
@@ -47,10 +34,6 @@ def run(coro_fn):
     return asyncio.run(main())
 
 
-def by_start(spans):
-    return sorted(spans, key=lambda s: s.start_ns)
-
-
 def test_connect_returns_traced_async_connection(patched):
     async def check(conn):
         assert isinstance(conn, TracedAsyncConnection)
@@ -64,7 +47,7 @@ def test_connect_returns_traced_async_connection(patched):
     run(check)
 
 
-def test_query_span(patched, table_name):
+def test_query_span(spans, patched, table_name):
     async def work(conn):
         cur = conn.cursor()
         assert await cur.execute("insert into {} values (%s, %s)".format(table_name), (1, "ann")) is cur
@@ -73,7 +56,7 @@ def test_query_span(patched, table_name):
         return await cur.fetchall()
 
     assert run(work) == [("ann",), ("b",), ("c",)]
-    insert, many, select = patched.pop()
+    insert, many, select = spans()
     assert insert.name == "postgres.query"
     assert insert.service == "postgres"
     assert insert.span_type == "sql"
@@ -89,6 +72,20 @@ def test_query_span(patched, table_name):
     assert many.get_tag("sql.executemany") == "true"
     assert many.get_metric("db.row_count") == 2
     assert select.get_metric("db.row_count") == 3
+
+
+def test_application_name(spans, patched):
+    async def work():
+        async with await psycopg.AsyncConnection.connect(DSN + " application_name=billing") as conn:
+            await (await conn.execute("select 1")).fetchone()
+            await conn.commit()
+
+    asyncio.run(work())
+    assert [(s.name, s.get_tag("db.application")) for s in spans()] == [
+        ("psycopg.connection.execute", "billing"),
+        ("postgres.query", "billing"),
+        ("psycopg.connection.commit", "billing"),
+    ]
 
 
 def test_context_managers_and_async_iteration(patched, table_name):
@@ -112,21 +109,21 @@ def test_context_managers_and_async_iteration(patched, table_name):
     assert run(committed) == (2,)
 
 
-def test_connection_execute(patched):
+def test_connection_execute(spans, patched):
     async def work(conn):
         cur = await conn.execute("select %s::int", (41,))
         assert isinstance(cur, TracedAsyncCursor)
         return await cur.fetchone()
 
     assert run(work) == (41,)
-    execute, query = by_start(patched.pop())
+    execute, query = spans()
     assert execute.name == "psycopg.connection.execute"
     assert execute.resource == "psycopg.connection.execute"
     assert query.name == "postgres.query"
     assert query.parent_id == execute.span_id
 
 
-def test_commit_and_rollback(patched, table_name):
+def test_commit_and_rollback(spans, patched, table_name):
     async def work(conn):
         cur = conn.cursor()
         await cur.execute("insert into {} values (1, 'a')".format(table_name))
@@ -135,7 +132,7 @@ def test_commit_and_rollback(patched, table_name):
         await conn.rollback()
 
     run(work)
-    assert [s.name for s in patched.pop()] == [
+    assert [s.name for s in spans()] == [
         "postgres.query",
         "psycopg.connection.commit",
         "postgres.query",
@@ -143,19 +140,19 @@ def test_commit_and_rollback(patched, table_name):
     ]
 
 
-def test_syntax_error(patched):
+def test_syntax_error(spans, patched):
     async def work(conn):
         with pytest.raises(psycopg.errors.SyntaxError) as exc_info:
             await conn.cursor().execute("selec 1")
         assert type(exc_info.value) is psycopg.errors.SyntaxError
 
     run(work)
-    (span,) = patched.pop()
+    (span,) = spans()
     assert span.error == 1
     assert span.get_tag("error.type") == "psycopg.errors.SyntaxError"
 
 
-def test_copy(patched, table_name):
+def test_copy(spans, patched, table_name):
     async def work(conn):
         cur = conn.cursor()
         async with cur.copy("COPY {} (id, name) FROM STDIN".format(table_name)) as copy:
@@ -165,14 +162,14 @@ def test_copy(patched, table_name):
         return await cur.fetchone()
 
     assert run(work) == (2,)
-    copy_span, count = patched.pop()
+    copy_span, count = spans()
     assert copy_span.name == "postgres.query"
     assert copy_span.resource == "COPY %s (id, name) FROM STDIN" % table_name
     assert copy_span.error == 0
     assert copy_span.get_metric("db.row_count") == 2
 
 
-def test_server_side_cursor_and_composed(patched, table_name):
+def test_server_side_cursor_and_composed(spans, patched, table_name):
     async def work(conn):
         await conn.cursor().execute("insert into {} values (1, 'a')".format(table_name))
         async with conn.cursor(name="dd_named_" + uuid.uuid4().hex[:8], row_factory=dict_row) as named:
@@ -181,13 +178,13 @@ def test_server_side_cursor_and_composed(patched, table_name):
             return await named.fetchall()
 
     assert run(work) == [{"name": "a"}]
-    resources = [s.resource for s in patched.pop()]
+    resources = [s.resource for s in spans()]
     assert resources[-1] == 'select "name" from "%s"' % table_name
 
 
-def test_spans_follow_tasks(patched):
+def test_spans_follow_tasks(spans, patched):
     async def one(conn, n):
-        with patched.trace("task-%d" % n) as parent:
+        with spans.tracer.trace("task-%d" % n) as parent:
             await conn.cursor().execute("select %s", (n,))
         return parent
 
@@ -200,14 +197,14 @@ def test_spans_follow_tasks(patched):
             await other.close()
 
     parents = run(work)
-    spans = patched.pop()
+    got = spans()
     for parent in parents:
-        (child,) = [s for s in spans if s.parent_id == parent.span_id]
+        (child,) = [s for s in got if s.parent_id == parent.span_id]
         assert child.name == "postgres.query"
         assert child.trace_id == parent.trace_id
 
 
-def test_trace_fetch_methods(patched, monkeypatch):
+def test_trace_fetch_methods(spans, patched, monkeypatch):
     monkeypatch.setitem(config.psycopg, "trace_fetch_methods", True)
 
     async def work(conn):
@@ -216,7 +213,7 @@ def test_trace_fetch_methods(patched, monkeypatch):
         return [await cur.fetchone(), await cur.fetchmany(1), await cur.fetchall()]
 
     assert run(work) == [(1,), [(2,)], [(3,)]]
-    assert [s.name for s in patched.pop()] == [
+    assert [s.name for s in spans()] == [
         "postgres.query",
         "postgres.query.fetchone",
         "postgres.query.fetchmany",
@@ -224,17 +221,17 @@ def test_trace_fetch_methods(patched, monkeypatch):
     ]
 
 
-def test_pin_override_connection(patched):
+def test_pin_override_connection(spans, patched):
     async def work(conn):
         Pin.override(conn, service="async-db")
         await conn.cursor().execute("select 1")
         await conn.commit()
 
     run(work)
-    assert {s.service for s in patched.pop()} == {"async-db"}
+    assert {s.service for s in spans()} == {"async-db"}
 
 
-def test_integration_disabled(patched, monkeypatch):
+def test_integration_disabled(spans, patched, monkeypatch):
     monkeypatch.setitem(config.psycopg, "enabled", False)
 
     async def work(conn):
@@ -243,10 +240,10 @@ def test_integration_disabled(patched, monkeypatch):
         return await cur.fetchone()
 
     assert run(work) == (1,)
-    assert patched.pop() == []
+    assert spans() == []
 
 
-def test_unpatch_restores_async_connect(patched):
+def test_unpatch_restores_async_connect(spans, patched):
     assert vars(psycopg.AsyncConnection)["connect"] is not _ORIGINAL_ASYNC_CONNECT
     psycopg_patch.unpatch()
     assert vars(psycopg.AsyncConnection)["connect"] is _ORIGINAL_ASYNC_CONNECT
@@ -260,4 +257,4 @@ def test_unpatch_restores_async_connect(patched):
             await conn.close()
 
     asyncio.run(work())
-    assert patched.pop() == []
+    assert spans() == []

@@ -7,15 +7,7 @@ import io
 
 import pytest
 
-from ddtrace.contrib.psycopg import patch as psycopg_patch
 from tests.contrib.psycopg.conftest import DSN
-
-
-@pytest.fixture
-def patched():
-    psycopg_patch.patch()
-    yield
-    psycopg_patch.unpatch()
 
 
 @pytest.mark.snapshot

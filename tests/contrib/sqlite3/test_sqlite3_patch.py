@@ -1,163 +1,85 @@
-"""Patch lifecycle of the sqlite3 integration, each case in a fresh interpreter."""
-import json
-import os
-import subprocess
-import sys
-import textwrap
-
+"""Patch lifecycle and environment settings of the sqlite3 integration, each in a fresh
+interpreter."""
 import pytest
+
+from tests.contrib.kit import CHILD_PRELUDE
+from tests.contrib.kit import check
+from tests.contrib.kit import lifecycle_tests
+from tests.contrib.kit import python_env
+from tests.contrib.kit import run_python
 
 pytestmark = pytest.mark.subprocess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-# Captures the spans of the global tracer and prints them as JSON at exit.
-PRELUDE = """
-import atexit, json, sys
-from ddtrace.internal.writer import InMemoryWriter
-from ddtrace.trace import tracer
-_w = InMemoryWriter()
-tracer.configure(writer=_w)
-
-def _dump():
-    spans = [s for t in _w.pop_traces() for s in t]
-    print("SPANS=" + json.dumps([[s.name, s.resource, s.service] for s in spans]))
-
-atexit.register(_dump)
-"""
-
-
-def run(code, **env):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "_DD_"))}
-    full_env.update(env)
-    full_env["PYTHONPATH"] = ROOT
-    full_env.setdefault("DD_TRACE_STARTUP_LOGS", "false")
-    proc = subprocess.run(
-        [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("SPANS=")]
-    assert len(lines) == 1, proc.stdout
-    return json.loads(lines[0][len("SPANS="):]), proc
-
-
-def test_patch_before_import():
-    spans, _ = run(
-        """
-        from ddtrace._monkey import patch
-        patch(sqlite3=True)
-        import sqlite3
-        conn = sqlite3.connect(":memory:")
-        assert type(conn).__name__ == "TracedSQLiteConnection", type(conn)
-        conn.execute("select 1")
-        """
-    )
-    assert spans == [["sqlite.query", "select 1", "sqlite"]]
+# ``sqlite3.connect`` and ``sqlite3.dbapi2.connect`` (the same function, bound twice).
+test_lifecycle = lifecycle_tests(
+    "sqlite3",
+    span="sqlite.query",
+    count=2,
+    exercise="""
+        import sqlite3.dbapi2
+        sqlite3.connect(":memory:").execute("select 1")
+        sqlite3.dbapi2.connect(":memory:").cursor().execute("select 2")
+    """,
+)
 
 
 def test_enabling_imports_nothing():
-    spans, proc = run(
-        """
-        from ddtrace._monkey import patch
-        patch(sqlite3=True)
-        print("IMPORTED=%s" % ("sqlite3" in sys.modules))
-        """
-    )
-    assert "IMPORTED=False" in proc.stdout
-    assert spans == []
+    # (The lifecycle suite does not check this for the standard library's modules.)
+    out = check(run_python("import sys, ddtrace._monkey as m\nm.patch(sqlite3=True)\nprint('sqlite3' in sys.modules)"))
+    assert out.strip() == "False"
 
 
-def test_patch_after_import():
-    spans, _ = run(
-        """
-        import sqlite3
-        from ddtrace._monkey import patch
-        patch(sqlite3=True)
-        sqlite3.connect(":memory:").execute("select 2")
-        """
-    )
-    assert spans == [["sqlite.query", "select 2", "sqlite"]]
+def test_unpatch_keeps_connections_traced():
+    code = CHILD_PRELUDE + """
+import sqlite3, _sqlite3
+from ddtrace.contrib.sqlite3 import patch as p
+p.patch()
+traced = sqlite3.connect(":memory:")
+assert p.unpatch() is True
+assert p.unpatch() is False
+assert sqlite3.connect is _sqlite3.connect
+assert sqlite3.dbapi2.connect is _sqlite3.connect
+assert not getattr(sqlite3, "_datadog_patch", False)
+plain = sqlite3.connect(":memory:")
+assert type(plain) is sqlite3.Connection
+plain.execute("select 'untraced'")
+traced.execute("select 'still traced'")
+print([s.resource for s in spans()])
+"""
+    assert check(run_python(code)).strip() == "[\"select 'still traced'\"]"
 
 
-def test_double_patch():
-    spans, _ = run(
-        """
-        import sqlite3
-        from ddtrace.contrib.sqlite3 import patch as p
-        assert p.patch() is True
-        assert p.patch() is False
-        from ddtrace._monkey import patch
-        patch(sqlite3=True)
-        c = sqlite3.connect(":memory:")
-        assert type(c.__wrapped__).__name__ == "Connection", type(c.__wrapped__)
-        c.execute("select 3")
-        """
-    )
-    assert spans == [["sqlite.query", "select 3", "sqlite"]]
+SETTINGS_PROGRAM = (
+    CHILD_PRELUDE
+    + """
+import ddtrace._monkey as m
+m.patch_all()
+import sqlite3
+cur = sqlite3.connect(":memory:").execute("select 1 union all select 2")
+cur.fetchmany()
+for s in spans():
+    print("%s|%s" % (s.name, s.service))
+"""
+)
 
 
-def test_unpatch_and_repatch():
-    spans, _ = run(
-        """
-        import sqlite3, _sqlite3
-        from ddtrace.contrib.sqlite3 import patch as p
-        p.patch()
-        traced = sqlite3.connect(":memory:")
-        assert p.unpatch() is True
-        assert p.unpatch() is False
-        assert sqlite3.connect is _sqlite3.connect
-        assert sqlite3.dbapi2.connect is _sqlite3.connect
-        assert not getattr(sqlite3, "_datadog_patch", False)
-        plain = sqlite3.connect(":memory:")
-        assert type(plain) is sqlite3.Connection
-        plain.execute("select 'untraced'")
-        traced.execute("select 'still traced'")
-        p.patch()
-        sqlite3.connect(":memory:").execute("select 'again'")
-        """
-    )
-    assert [s[1] for s in spans] == ["select 'still traced'", "select 'again'"]
-
-
-def test_patch_all_enables_sqlite3():
-    spans, _ = run(
-        """
-        from ddtrace._monkey import patch_all
-        patch_all()
-        import sqlite3
-        sqlite3.connect(":memory:").execute("select 4")
-        """
-    )
-    assert spans == [["sqlite.query", "select 4", "sqlite"]]
-
-
-def test_disabled_by_environment():
-    spans, _ = run(
-        """
-        from ddtrace._monkey import patch_all
-        patch_all()
-        import sqlite3
-        c = sqlite3.connect(":memory:")
-        c.execute("select 5")
-        """,
-        DD_TRACE_SQLITE3_ENABLED="false",
-    )
-    assert spans == []
-
-
-def test_service_from_environment():
-    spans, _ = run(
-        """
-        from ddtrace._monkey import patch
-        patch(sqlite3=True)
-        import sqlite3
-        sqlite3.connect(":memory:").execute("select 6")
-        """,
-        DD_SQLITE_SERVICE="orders-db",
-        DD_SERVICE="web",
-    )
-    assert spans == [["sqlite.query", "select 6", "orders-db"]]
+@pytest.mark.parametrize(
+    "env,expected",
+    [
+        ({}, ["sqlite.query|sqlite"]),
+        ({"DD_SERVICE": "web"}, ["sqlite.query|sqlite"]),
+        # The PyPI tracer's names, and the integration's own
+        ({"DD_SQLITE_SERVICE": "orders-db", "DD_SERVICE": "web"}, ["sqlite.query|orders-db"]),
+        ({"DD_SQLITE3_SERVICE": "orders-db"}, ["sqlite.query|orders-db"]),
+        ({"DD_SQLITE_SERVICE": "a", "DD_SQLITE3_SERVICE": "b"}, ["sqlite.query|a"]),
+        ({"DD_SERVICE_MAPPING": "sqlite:mapped"}, ["sqlite.query|mapped"]),
+        ({"DD_SQLITE_TRACE_FETCH_METHODS": "true"}, ["sqlite.query|sqlite", "sqlite.query.fetchmany|sqlite"]),
+        ({"DD_SQLITE_TRACE_FETCH_METHODS": "maybe"}, ["sqlite.query|sqlite"]),
+        ({"DD_TRACE_SQLITE3_ENABLED": "false"}, []),
+    ],
+)
+def test_environment(env, expected):
+    proc = run_python(SETTINGS_PROGRAM, env=python_env(**env))
+    assert check(proc).split() == expected
+    if env.get("DD_SQLITE_TRACE_FETCH_METHODS") == "maybe":
+        assert "DD_SQLITE_TRACE_FETCH_METHODS" in proc.stderr

@@ -3,15 +3,6 @@ import sqlite3
 
 import pytest
 
-from ddtrace.contrib.sqlite3 import patch as sqlite_patch
-
-
-@pytest.fixture
-def patched():
-    sqlite_patch.patch()
-    yield
-    sqlite_patch.unpatch()
-
 
 @pytest.mark.snapshot
 def test_sqlite3_queries(patched):

@@ -1,8 +1,8 @@
 """The ``async`` variant of the DB-API proxies (:mod:`ddtrace.contrib.dbapi`).
 
 For drivers whose cursors have coroutine methods (``await cur.execute(...)``) and whose
-connections commit with ``await conn.commit()``: psycopg 3's ``AsyncConnection`` here;
-written against the DB-API layer only, so other async drivers (aiopg) can use it.
+connections commit with ``await conn.commit()`` (psycopg 3's ``AsyncConnection``,
+aiopg). Import them from :mod:`ddtrace.contrib.dbapi`.
 
 - :class:`TracedAsyncCursor`: ``await execute / executemany / callproc`` in a
   ``<prefix>.query`` span, ``async with`` and ``async for`` returning / iterating the
@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import sys
 
+from ddtrace.contrib.dbapi import EXECUTEMANY
+from ddtrace.contrib.dbapi import FetchTracedCursor
 from ddtrace.contrib.dbapi import TracedConnection
 from ddtrace.contrib.dbapi import TracedCursor
 from ddtrace.contrib.dbapi import _as_resource
+from ddtrace.contrib.dbapi import _fetch_size
 from ddtrace.ext import SpanTypes
 
 
@@ -53,15 +56,15 @@ class TracedAsyncCursor(_AsyncContextMixin, TracedCursor):
     def _dd_resource(self, query):
         return _as_resource(query)
 
-    async def _dd_trace_query_async(self, method, resource, extra, args, kwargs):
+    async def _dd_trace_query_async(self, method, resource, executemany, args, kwargs):
         pin = self._dd_tracing()
         if pin is None:
             return await method(*args, **kwargs)
-        span = self._dd_start(pin, self._self_dbapi.query_name, resource, SpanTypes.SQL)
+        span = self._dd_start(pin, self._self_dbapi.query_name, resource, SpanTypes.SQL, True)
         if span is None:
             return await method(*args, **kwargs)
-        if extra:
-            span._meta.update(extra)
+        if executemany:
+            span.set_tag_str(EXECUTEMANY, "true")
         try:
             result = await method(*args, **kwargs)
         except BaseException:
@@ -74,21 +77,19 @@ class TracedAsyncCursor(_AsyncContextMixin, TracedCursor):
         """Run ``query``, in a ``<prefix>.query`` span."""
         resource = self._dd_resource(query)
         self._self_last_resource = resource
-        return await self._dd_trace_query_async(self.__wrapped__.execute, resource, None, (query,) + args, kwargs)
+        return await self._dd_trace_query_async(self.__wrapped__.execute, resource, False, (query,) + args, kwargs)
 
     async def executemany(self, query, *args, **kwargs):
         """Run ``query`` once per parameter set, in one ``<prefix>.query`` span."""
         resource = self._dd_resource(query)
         self._self_last_resource = resource
-        return await self._dd_trace_query_async(
-            self.__wrapped__.executemany, resource, {"sql.executemany": "true"}, (query,) + args, kwargs
-        )
+        return await self._dd_trace_query_async(self.__wrapped__.executemany, resource, True, (query,) + args, kwargs)
 
     async def callproc(self, procname, *args, **kwargs):
         """Call a stored procedure, in a ``<prefix>.query`` span named after it."""
         resource = _as_resource(procname)
         self._self_last_resource = resource
-        return await self._dd_trace_query_async(self.__wrapped__.callproc, resource, None, (procname,) + args, kwargs)
+        return await self._dd_trace_query_async(self.__wrapped__.callproc, resource, False, (procname,) + args, kwargs)
 
     def __aiter__(self):
         it = self.__wrapped__.__aiter__()
@@ -102,12 +103,10 @@ class FetchTracedAsyncCursor(TracedAsyncCursor):
     """A :class:`TracedAsyncCursor` that also traces ``fetchone``, ``fetchmany`` and
     ``fetchall`` (spans ``<prefix>.query.fetchone``..., resource the last query)."""
 
-    async def _dd_trace_fetch_async(self, name, method, args, kwargs):
-        pin = self._dd_tracing()
-        if pin is None:
-            return await method(*args, **kwargs)
-        span_name = "%s.%s" % (self._self_dbapi.query_name, name)
-        span = self._dd_start(pin, span_name, self._self_last_resource or span_name, SpanTypes.SQL)
+    _dd_start_fetch = FetchTracedCursor._dd_start_fetch
+
+    async def _dd_trace_fetch_async(self, name, method, args, kwargs, size=None):
+        span = self._dd_start_fetch(name, size)
         if span is None:
             return await method(*args, **kwargs)
         try:
@@ -122,7 +121,8 @@ class FetchTracedAsyncCursor(TracedAsyncCursor):
         return await self._dd_trace_fetch_async("fetchone", self.__wrapped__.fetchone, args, kwargs)
 
     async def fetchmany(self, *args, **kwargs):
-        return await self._dd_trace_fetch_async("fetchmany", self.__wrapped__.fetchmany, args, kwargs)
+        size = _fetch_size(self.__wrapped__, args, kwargs)
+        return await self._dd_trace_fetch_async("fetchmany", self.__wrapped__.fetchmany, args, kwargs, size)
 
     async def fetchall(self, *args, **kwargs):
         return await self._dd_trace_fetch_async("fetchall", self.__wrapped__.fetchall, args, kwargs)
@@ -140,7 +140,7 @@ class TracedAsyncConnection(_AsyncContextMixin, TracedConnection):
         pin = self._dd_tracing()
         if pin is None:
             return await method(*args, **kwargs)
-        span = self._dd_start(pin, name, None, None)
+        span = self._dd_start(pin, name, None, None, False)
         if span is None:
             return await method(*args, **kwargs)
         try:
