@@ -17,7 +17,9 @@ test_lifecycle = lifecycle_tests(
         from tests.contrib.starlette.app import make_app
         assert TestClient(make_app()).get("/items/5").status_code == 200
         got = spans()
-        assert all(s.resource == "GET /items/{item_id:int}" for s in got), [s.resource for s in got]
+        # (Starlette 0.13's TestClient is built on requests, which patch_all traces too.)
+        mine = [s for s in got if s.name == "starlette.request"]
+        assert all(s.resource == "GET /items/{item_id:int}" for s in mine), [s.resource for s in mine]
         _writer.write(got)  # back for the suite to count
     """,
 )
