@@ -46,10 +46,10 @@ def active_parent(tracer):
 
 def split_url(url):
     """``(scheme, host, port or None, path)`` of an absolute URL; never raises."""
-    from urllib.parse import urlsplit
+    from ddtrace.internal.lazy import load
 
     try:
-        parts = urlsplit(url)
+        parts = load("urllib.parse").urlsplit(url)
         host = parts.hostname or ""
         try:
             port = parts.port
@@ -92,9 +92,9 @@ def inject(integration, span, headers):
     tracing is off for the integration or the request carries a trace already."""
     if not integration.config.get("distributed_tracing", True) or has_trace_headers(headers):
         return False
-    from ddtrace.propagation.http import HTTPPropagator
+    from ddtrace.internal.lazy import load
 
-    HTTPPropagator.inject(span, headers)
+    load("ddtrace.propagation.http").HTTPPropagator.inject(span, headers)
     return True
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from ddtrace.internal import lazy
+
 _INTERPRETERS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy"}
 
 
@@ -38,8 +40,7 @@ class AgentURL:
     __slots__ = ("url", "scheme", "host", "port", "path", "base_path")
 
     def __init__(self, url):
-        from urllib.parse import urlsplit
-
+        urlsplit = lazy.load("urllib.parse").urlsplit
         if not isinstance(url, str) or not url.strip():
             raise ValueError("agent URL must be a non-empty string, got %r" % (url,))
         self.url = url = url.strip()
@@ -76,10 +77,10 @@ class AgentURL:
 
 
 def _unix_connection_class():
-    import http.client
-    import socket
+    client = lazy.load("http.client")
+    socket = lazy.load("socket")
 
-    class UnixHTTPConnection(http.client.HTTPConnection):
+    class UnixHTTPConnection(client.HTTPConnection):
         """``http.client.HTTPConnection`` over a Unix domain socket."""
 
         def __init__(self, path, timeout):
@@ -104,15 +105,14 @@ _unix_cls = None
 
 def _new_connection(agent_url, timeout):
     global _unix_cls
-    import http.client
-
+    client = lazy.load("http.client")
     if agent_url.scheme == "unix":
         if _unix_cls is None:
             _unix_cls = _unix_connection_class()
         return _unix_cls(agent_url.path, timeout)
     if agent_url.scheme == "https":
-        return http.client.HTTPSConnection(agent_url.host, agent_url.port, timeout=timeout)
-    return http.client.HTTPConnection(agent_url.host, agent_url.port, timeout=timeout)
+        return client.HTTPSConnection(agent_url.host, agent_url.port, timeout=timeout)
+    return client.HTTPConnection(agent_url.host, agent_url.port, timeout=timeout)
 
 
 class Response:
@@ -164,8 +164,7 @@ class AgentConnection:
         :raises OSError, http.client.HTTPException, ValueError: on any failure; the
             connection is closed so the next request opens a fresh one.
         """
-        import http.client
-
+        client = lazy.load("http.client")
         agent_url = self.agent_url
         full_path = agent_url.base_path + path
         conn = self._conn
@@ -175,7 +174,7 @@ class AgentConnection:
         try:
             try:
                 return self._do(conn, method, full_path, body, headers, timeout)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 if not reused:
                     raise
                 # The agent closed the idle keep-alive connection: that says nothing

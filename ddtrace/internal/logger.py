@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from ddtrace.internal import lazy
+
 DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
 
 _env_rate = os.environ.get("DD_TRACE_LOGGING_RATE", "60")
@@ -33,8 +35,7 @@ _configured = False
 
 def _logging():
     global _configured
-    import logging
-
+    logging = lazy.load("logging")
     if not _configured:
         _configured = True
         if _debug_env:

@@ -45,6 +45,7 @@ import threading
 import time
 import weakref
 
+from ddtrace.internal import lazy
 from ddtrace.internal._queue import PUSH_CLOSED
 from ddtrace.internal._queue import PUSH_FULL
 from ddtrace.internal._queue import PUSH_START
@@ -406,9 +407,7 @@ class AgentWriter(TraceWriter):
                 from ddtrace.settings import config
 
                 if config._startup_logs_enabled:
-                    from ddtrace.internal.startup_logs import log_configuration
-
-                    log_configuration(self, self._agent_error)
+                    lazy.load("ddtrace.internal.startup_logs").log_configuration(self, self._agent_error)
             except Exception as e:
                 report_internal_error(e, "writing the start-up log")
         self._report_drops()
@@ -442,9 +441,7 @@ class AgentWriter(TraceWriter):
     def _get_encoder(self):
         enc = self._encoder
         if enc is None or self._encoder_api != self._api_version:
-            from ddtrace.internal.encoding import create_encoder
-
-            enc = create_encoder(self._api_version, self._max_payload_size, self._max_payload_size)
+            enc = lazy.load("ddtrace.internal.encoding").create_encoder(self._api_version, self._max_payload_size, self._max_payload_size)
             self._encoder = enc
             self._encoder_api = self._api_version
         return enc
@@ -513,14 +510,11 @@ class AgentWriter(TraceWriter):
 
     def _send(self, payload, count, content_type, deadline):
         """PUT one payload, retrying as needed. Returns ``_SENT``, ``_FALL_BACK`` or a drop reason."""
-        import random
-
+        random = lazy.load("random")
         self._sends += 1
         conn = self._conn
         if conn is None:
-            from ddtrace.internal.agent import AgentConnection
-
-            conn = self._conn = AgentConnection(self._agent_url)
+            conn = self._conn = lazy.load("ddtrace.internal.agent").AgentConnection(self._agent_url)
         try:
             conn.agent_url
         except ValueError as e:
@@ -528,9 +522,7 @@ class AgentWriter(TraceWriter):
             log.warning("cannot send traces: %s", e)
             return DROP_SEND_FAILED
         if self._headers is None:
-            from ddtrace.internal.agent import base_headers
-
-            self._headers = base_headers()
+            self._headers = lazy.load("ddtrace.internal.agent").base_headers()
         headers = dict(self._headers)
         headers.update(self._extra_headers)
         headers["Content-Type"] = content_type
@@ -594,10 +586,8 @@ class AgentWriter(TraceWriter):
         body = resp.body
         if not body:
             return
-        import json
-
         try:
-            data = json.loads(body)
+            data = lazy.load("json").loads(body)
         except ValueError:
             log.debug("the agent's answer is not JSON: %r", body[:200])
             return
@@ -713,16 +703,13 @@ def create_default_writer():
 
 # ---------------------------------------------------------------- process hooks
 
-#: Most seconds a fork waits for the writer to finish importing what it sends with.
-FORK_WAIT_SECONDS = 5.0
-
-# A fork while another thread is half-way through an import leaves the child with a
-# half-initialised module in sys.modules, which then fails to import there for good (a
-# gunicorn --preload master forking workers while its writer thread imported
-# http.client would leave those workers unable to send). So the modules needed for
-# sending are imported once, under a lock that fork waits for.
-_import_guard = threading.Lock()
-_guard_held_for_fork = False
+# What the writer thread needs to send is imported before its first send, as one
+# guarded lazy load (see ddtrace.internal.lazy): a fork waits for it, so a child never
+# inherits a half-imported http.client (a gunicorn --preload master forking workers
+# while its writer thread imported it would leave those workers unable to send). That
+# includes what the standard library imports by itself on a first use: the first
+# connection's getaddrinfo() loads the idna codec. No import of the writer thread
+# happens outside this load (tests/internal/test_lazy_loads.py checks it).
 _sending_modules_loaded = False
 
 
@@ -730,11 +717,12 @@ def _load_sending_modules():
     global _sending_modules_loaded
     if _sending_modules_loaded:
         return
-    with _import_guard:
+    with lazy.loading():
         import http.client  # noqa: F401
         import json  # noqa: F401
         import logging  # noqa: F401  (the thread's warnings import it otherwise)
         import random  # noqa: F401
+        import socket  # noqa: F401
         import urllib.parse  # noqa: F401
 
         import ddtrace.internal.agent  # noqa: F401
@@ -742,27 +730,11 @@ def _load_sending_modules():
         from ddtrace.internal.encoding import create_encoder
 
         create_encoder("v0.4", 1, 1)  # an encoder may import its own dependencies
+        "localhost".encode("idna")  # what socket.getaddrinfo() imports on its first call
         _sending_modules_loaded = True
 
 
-def _before_fork():
-    global _guard_held_for_fork
-    # Bounded: if the forking thread itself holds an import lock the writer waits for,
-    # waiting longer would only deadlock.
-    _guard_held_for_fork = _import_guard.acquire(timeout=FORK_WAIT_SECONDS)
-
-
-def _after_fork_in_parent():
-    global _guard_held_for_fork
-    if _guard_held_for_fork:
-        _guard_held_for_fork = False
-        _import_guard.release()
-
-
 def _after_fork_in_child():
-    global _import_guard, _guard_held_for_fork
-    _import_guard = threading.Lock()
-    _guard_held_for_fork = False
     for writer in list(_all_writers):
         try:
             if writer._pid != os.getpid():  # the tracer's own hook may have reset it already
@@ -772,24 +744,21 @@ def _after_fork_in_child():
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _register_exit_hooks(writer):
     global _atexit_registered
     _started_writers.add(writer)
     if not _atexit_registered:
-        import atexit
-
-        atexit.register(_flush_at_exit)
+        lazy.load("atexit").register(_flush_at_exit)
         _atexit_registered = True
     mp = sys.modules.get("multiprocessing")
     if mp is not None:
         # A multiprocessing child started with fork leaves through os._exit, skipping
         # atexit; its own finalisers run first, so send from one of those.
         try:
-            from multiprocessing import util
-
+            util = lazy.load("multiprocessing.util")
             util.Finalize(writer, _flush_one_at_exit, args=(weakref.ref(writer),), exitpriority=100)
         except Exception as e:
             log.debug("could not register a multiprocessing exit hook: %r", e)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _thread
 
+from ddtrace.internal import lazy
 from ddtrace.settings.integration import IntegrationConfig
 
 _MiB = 1 << 20
@@ -135,42 +136,46 @@ class Config:
     # -- loading
 
     def _load(self):
-        from ddtrace.internal.logger import report_internal_error
-
         with self._lock:
             if self._loaded:
                 return
+            # A guarded lazy load: a fork waits for it, so a child never inherits a
+            # half-imported envier or a half-read configuration.
+            with lazy.loading():
+                self._read()
+
+    def _read(self):
+        from ddtrace.internal.logger import report_internal_error
+
+        try:
+            values, origins, warnings = lazy.load("ddtrace.settings._env").read_tracer_settings(self._environ)
+        except Exception as e:
+            report_internal_error(e, "reading the DD_* configuration; using defaults")
+            values = _safe_defaults()
+            origins = dict.fromkeys(values, "default")
+            warnings = []
+        d = self.__dict__
+        for name, value in values.items():
+            if name in d:  # assigned in code before the first use
+                origins[name] = "code"
+            else:
+                d[name] = value
+        self._loaded_values = {name: d[name] for name in values}
+        self._origins = origins
+        self._load_warnings = warnings
+        self._loaded = True
+
+        if d.get("_debug_mode"):
             try:
-                from ddtrace.settings._env import read_tracer_settings
+                from ddtrace.internal.logger import enable_debug
 
-                values, origins, warnings = read_tracer_settings(self._environ)
+                enable_debug()
             except Exception as e:
-                report_internal_error(e, "reading the DD_* configuration; using defaults")
-                values = _safe_defaults()
-                origins = dict.fromkeys(values, "default")
-                warnings = []
-            d = self.__dict__
-            for name, value in values.items():
-                if name in d:  # assigned in code before the first use
-                    origins[name] = "code"
-                else:
-                    d[name] = value
-            self._loaded_values = {name: d[name] for name in values}
-            self._origins = origins
-            self._load_warnings = warnings
-            self._loaded = True
+                report_internal_error(e, "turning on debug logging")
 
-            if d.get("_debug_mode"):
-                try:
-                    from ddtrace.internal.logger import enable_debug
-
-                    enable_debug()
-                except Exception as e:
-                    report_internal_error(e, "turning on debug logging")
-
-            callbacks, self._on_load_callbacks = self._on_load_callbacks, []
-            for fn in callbacks:
-                _call(fn)
+        callbacks, self._on_load_callbacks = self._on_load_callbacks, []
+        for fn in callbacks:
+            _call(fn)
 
     def _on_load(self, fn):
         """Call ``fn()`` once the configuration is loaded: now if it already is, else
@@ -258,9 +263,7 @@ class Config:
 def _safe_defaults():
     values = {k: (type(v)(v) if isinstance(v, (dict, list)) else v) for k, v in SAFE_DEFAULTS.items()}
     try:
-        from ddtrace.settings._parse import DEFAULT_QUERY_STRING_REGEXP
-
-        values["_obfuscation_query_string_regexp"] = DEFAULT_QUERY_STRING_REGEXP
+        values["_obfuscation_query_string_regexp"] = lazy.load("ddtrace.settings._parse").DEFAULT_QUERY_STRING_REGEXP
     except Exception:  # without it no query string is redacted; the reason was already reported
         pass
     return values

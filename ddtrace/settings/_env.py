@@ -14,6 +14,7 @@ from __future__ import annotations
 import typing as t
 
 from envier import Env
+from envier.env import EnvVariable
 
 from ddtrace.settings import _agent
 from ddtrace.settings import _parse
@@ -160,8 +161,6 @@ class _Source:
 
 def declared(cls):
     """``(attribute, EnvVariable)`` for the variables a reader class declares, in order."""
-    from envier.env import EnvVariable
-
     seen = set()
     for klass in reversed(cls.__mro__):
         for attr, var in vars(klass).items():

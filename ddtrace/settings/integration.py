@@ -67,9 +67,9 @@ class IntegrationConfig:
         from ddtrace.internal.logger import report_internal_error
 
         try:
-            from ddtrace.settings._env import read_integration_settings
+            from ddtrace.internal.lazy import load
 
-            values, origins = read_integration_settings(self._name, environ)
+            values, origins = load("ddtrace.settings._env").read_integration_settings(self._name, environ)
         except Exception as e:  # envier missing or broken: defaults only
             report_internal_error(e, "reading the settings of integration %r" % (self._name,))
             return

@@ -28,6 +28,7 @@ import contextvars
 import os
 import sys
 
+from ddtrace.internal import lazy as _lazy
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.settings import config as _config
@@ -398,9 +399,7 @@ cdef class SpanAggregator:
             return
         sampler = self.sampler
         if sampler is None:
-            from ddtrace.trace.sampler import DatadogSampler
-
-            sampler = self.sampler = DatadogSampler()
+            sampler = self.sampler = _lazy.load("ddtrace.trace.sampler").DatadogSampler()
         while span._parent is not None:
             span = span._parent
         sampler.sample(span)
@@ -738,9 +737,7 @@ cdef class Span:
             return
         try:
             if _format_exc_info is None:
-                from ddtrace.trace._errors import format_exc_info as fn
-
-                _format_exc_info = fn
+                _format_exc_info = _lazy.load("ddtrace.trace._errors").format_exc_info
             type_name, message, stack = _format_exc_info(exc_type, exc_val, exc_tb)
         except Exception as e:
             report_internal_error(e, "recording an exception on a span")
@@ -757,9 +754,7 @@ cdef class Span:
         if exc_type is not None:
             self.set_exc_info(exc_type, exc_val, exc_tb)
             return
-        from ddtrace.trace._errors import format_stack
-
-        self._meta["error.stack"] = format_stack(limit)
+        self._meta["error.stack"] = _lazy.load("ddtrace.trace._errors").format_stack(limit)
 
     # -- links and context
 
@@ -767,9 +762,7 @@ cdef class Span:
         """Link this span to another span (of this or another trace)."""
         global _SpanLink
         if _SpanLink is None:
-            from ddtrace.trace.links import SpanLink as cls
-
-            _SpanLink = cls
+            _SpanLink = _lazy.load("ddtrace.trace.links").SpanLink
         if self._links is None:
             self._links = []
         self._links.append(_SpanLink(trace_id, span_id, tracestate=tracestate, flags=flags, attributes=attributes))

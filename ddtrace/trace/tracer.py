@@ -8,6 +8,7 @@ import os
 import sys
 import weakref
 
+from ddtrace.internal import lazy
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.settings import config
@@ -67,9 +68,7 @@ class Tracer(TracerCore):
         config._on_load(self._apply_config)
 
     def _new_default_writer(self):
-        from ddtrace.internal.writer import create_default_writer
-
-        return self._bind_writer(create_default_writer())
+        return self._bind_writer(lazy.load("ddtrace.internal.writer").create_default_writer())
 
     def _bind_writer(self, writer):
         """Have ``writer`` hand the agent's sample rates to this tracer's sampler (the
@@ -96,10 +95,8 @@ class Tracer(TracerCore):
 
     @property
     def context_provider(self):
-        from ddtrace.trace.provider import DefaultContextProvider
-
         if self._context_provider is None:
-            return DefaultContextProvider()
+            return lazy.load("ddtrace.trace.provider").DefaultContextProvider()
         return self._context_provider
 
     @property
@@ -117,9 +114,7 @@ class Tracer(TracerCore):
     def _sampler(self):
         agg = self._aggregator
         if agg.sampler is None:
-            from ddtrace.trace.sampler import DatadogSampler
-
-            agg.sampler = DatadogSampler()
+            agg.sampler = lazy.load("ddtrace.trace.sampler").DatadogSampler()
         return agg.sampler
 
     @_sampler.setter
@@ -155,9 +150,7 @@ class Tracer(TracerCore):
         if enabled is not None:
             agg.enabled = bool(enabled)
         if context_provider is not None:
-            from ddtrace.trace.provider import DefaultContextProvider
-
-            if type(context_provider) is DefaultContextProvider:
+            if type(context_provider) is lazy.load("ddtrace.trace.provider").DefaultContextProvider:
                 self._context_provider = None
                 agg.context_provider = None
             else:
@@ -195,8 +188,7 @@ class Tracer(TracerCore):
                     report_internal_error(e, "stopping the previous writer")
 
     def _writer_for(self, options):
-        from ddtrace.internal.writer import AgentWriter
-
+        AgentWriter = lazy.load("ddtrace.internal.writer").AgentWriter
         url = None
         if options.get("uds_path"):
             url = "unix://" + options["uds_path"]

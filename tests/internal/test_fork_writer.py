@@ -188,13 +188,13 @@ def test_fork_that_skips_the_at_fork_hooks(agent_session):
 def test_fork_waits_while_the_writer_imports():
     """A fork in the middle of the writer's imports would leave half-imported modules
     (http.client, logging...) in the child, breaking them there for good."""
-    from ddtrace.internal import writer as writer_module
+    from ddtrace.internal import lazy
 
     released = []
     holding = threading.Event()
 
     def importer():
-        with writer_module._import_guard:  # what _load_sending_modules holds
+        with lazy.loading():  # what _load_sending_modules runs in
             holding.set()
             time.sleep(0.2)
             released.append(True)
