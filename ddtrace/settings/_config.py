@@ -95,6 +95,8 @@ class Config:
         self.__dict__["_generation"] = 0
         self._environ = environ
         self._loaded = False
+        # The id of the thread reading this configuration, while it does: see _load.
+        self._loader = None
         self._lock = _thread.RLock()
         self._on_load_callbacks = []
         self._integrations = {}
@@ -123,8 +125,13 @@ class Config:
             raise AttributeError(name)
         if not d["_loaded"]:
             self._load()
-            if name in d:
-                return d[name]
+            if not d["_loaded"] and name in SETTING_NAMES and name not in d:
+                # Re-entered from inside the load (see _load): a stand-in value, not stored.
+                return _provisional(name)
+        if name in d:
+            # Loaded by another thread (or by a signal handler on this one) since the
+            # lookup that brought us here missed it.
+            return d[name]
         if name.startswith("_") or name in SETTING_NAMES:
             raise AttributeError("'Config' object has no attribute %r" % (name,))
         return self._integration(name)
@@ -136,13 +143,32 @@ class Config:
     # -- loading
 
     def _load(self):
+        # Other threads wait on the lock for the load to finish. The thread doing it may
+        # come back here from inside it: a finaliser run by a garbage collection, or a
+        # signal handler, that traces. Loading again from there would find half-imported
+        # modules (envier, _env) and could only fall back to defaults, for good. So the
+        # nested call returns without loading; its caller gets stand-in values that
+        # nothing keeps (see __getattr__), and the tracer holds back the traces that
+        # finish meanwhile until the outer load is done (ddtrace.internal.lazy.after_loads).
+        d = self.__dict__
+        me = _thread.get_ident()
+        if d.get("_loader") == me:
+            return
         with self._lock:
             if self._loaded:
                 return
             # A guarded lazy load: a fork waits for it, so a child never inherits a
-            # half-imported envier or a half-read configuration.
+            # half-imported envier or a half-read configuration. The reader is marked
+            # inside it, so that whatever is handed stand-ins also sees itself inside a
+            # load (and defers its traces); interrupted before the mark, a nested call
+            # simply does the whole load, and this one finds it done.
             with lazy.loading():
-                self._read()
+                d["_loader"] = me
+                try:
+                    if not self._loaded:
+                        self._read()
+                finally:
+                    d["_loader"] = None
 
     def _read(self):
         from ddtrace.internal.logger import report_internal_error
@@ -203,8 +229,9 @@ class Config:
 
     def _after_fork_in_child(self):
         # A thread of the parent may have held the lock at fork time; in the child that
-        # thread is gone and the lock would never be released.
+        # thread is gone and the lock would never be released, nor the load finished.
         self._lock = _thread.RLock()
+        self.__dict__["_loader"] = None
 
     def _ensure_loaded(self):
         if not self._loaded:
@@ -258,6 +285,12 @@ class Config:
     def __repr__(self):
         state = "loaded" if self._loaded else "not loaded"
         return "<ddtrace Config (%s), integrations: %s>" % (state, ", ".join(sorted(self._integrations)) or "none")
+
+
+def _provisional(name):
+    """The stand-in for setting ``name`` while the configuration is being read."""
+    value = SAFE_DEFAULTS[name]
+    return type(value)(value) if isinstance(value, (dict, list)) else value
 
 
 def _safe_defaults():

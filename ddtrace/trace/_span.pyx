@@ -52,6 +52,10 @@ cdef object _INT64_MIN = -(2 ** 63)
 cdef object _INT64_MAX = 2 ** 63 - 1
 cdef frozenset _SPECIAL_TAGS = frozenset(("manual.keep", "manual.drop", "sampling.priority", "service.name", "span.type"))
 
+# Threads inside a lazy load of the tracer (ddtrace.internal.lazy): the same dict for
+# the process's life, empty nearly always, so checking it costs next to nothing.
+cdef dict _loads_in_flight = _lazy.in_flight
+
 # The active span (or remote Context) of the current thread / task.
 _active = contextvars.ContextVar("ddtrace_active", default=None)
 cdef object _active_var = _active
@@ -435,6 +439,13 @@ cdef class SpanAggregator:
         cdef str origin
         if not spans:
             return
+        if _loads_in_flight and _lazy.in_load():
+            # This thread is inside one of the tracer's lazy loads: a signal handler or
+            # a finaliser interrupted it and traced. What a flush needs (the
+            # configuration, the sampler, the writer) may be the very thing half-loaded
+            # underneath; the trace is flushed once that load is done.
+            _lazy.after_loads(_DeferredFlush(self, trace, spans))
+            return
         try:
             if not self._is_enabled():  # also refreshes the settings read below
                 return
@@ -509,6 +520,28 @@ cdef class SpanAggregator:
                 writer.write(spans)
         except Exception as e:
             report_internal_error(e, "processing a finished trace")
+
+
+cdef class _DeferredFlush:
+    cdef SpanAggregator agg
+    cdef _Trace trace
+    cdef list spans
+
+    def __cinit__(self, SpanAggregator agg, _Trace trace, list spans):
+        self.agg = agg
+        self.trace = trace
+        self.spans = spans
+
+    def __call__(self):
+        cdef Span span
+        # Spans started meanwhile got the stand-in service of a configuration that was
+        # not read yet (None): give them the real default.
+        service = _config.service
+        if service is not None:
+            for span in self.spans:
+                if span.service is None:
+                    span.service = service
+        self.agg._flush(self.trace, self.spans)
 
 
 # ---------------------------------------------------------------- Span
@@ -913,8 +946,12 @@ cdef class TracerCore:
         self._aggregator.enabled = bool(value)
 
     cdef inline bint _use128(self):
+        cdef int use
         if self._id128 < 0:
-            self._id128 = 1 if _config._128_bit_trace_id_enabled else 0
+            use = 1 if _config._128_bit_trace_id_enabled else 0
+            if not _config._loaded:
+                return use == 1  # a stand-in while the configuration loads: not kept
+            self._id128 = use
         return self._id128 == 1
 
     def trace(self, name, service=None, resource=None, span_type=None):
