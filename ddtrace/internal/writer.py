@@ -156,6 +156,9 @@ _DROP_TEXT = {
     DROP_EXIT_TIMEOUT: "not sent before the process exited",
 }
 
+#: What each drop code of the queue counts as.
+_PUSH_DROPS = {PUSH_FULL: DROP_BUFFER_FULL, PUSH_TOO_LARGE: DROP_TRACE_TOO_LARGE, PUSH_CLOSED: DROP_STOPPED}
+
 _SUPPORTED_APIS = ("v0.5", "v0.4")
 
 # Outcomes of one payload send besides the drop reasons above.
@@ -276,9 +279,16 @@ class AgentWriter(TraceWriter):
     def _reset_process_state(self):
         # Everything that belongs to one process: a forked child gets fresh ones.
         self._pid = os.getpid()
+        # Taken by the writer's own thread and by readers of the counters (stats(),
+        # flush()), never on the request path (see _on_push).
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
-        self._event = threading.Event()
+        # Held while no wake-up is pending: _wake() releases it (a single C call that
+        # never blocks), the writer thread's acquire(timeout=interval) consumes it.
+        # Unlike an Event, whose set() takes a lock, waking cannot deadlock when a
+        # signal handler interrupts a wake-up to trace and wake again.
+        self._wakeup = threading.Lock()
+        self._wakeup.acquire()
         self._trace_queue.reset()
         self._trace_queue.closed = self._stopped
         self._thread = None
@@ -312,32 +322,37 @@ class AgentWriter(TraceWriter):
         """Act on what ``TraceQueue.push`` reported (called only when it is not PUSH_OK).
 
         The tracer's aggregator calls this too, after pushing into ``_trace_queue``
-        itself. Must never raise.
+        itself. Must never raise, and takes no lock: a signal handler (or a finaliser)
+        may trace while the code it interrupted is right here, so nothing this takes
+        may be held by that code. The queue counts the drops itself; the start claim
+        is the queue's (PUSH_START is returned once); the wake-up is a lock release.
         """
         try:
             what = code & PUSH_WHAT
             if what in (PUSH_FULL, PUSH_TOO_LARGE, PUSH_CLOSED):
-                reason = {PUSH_FULL: DROP_BUFFER_FULL, PUSH_TOO_LARGE: DROP_TRACE_TOO_LARGE}.get(what, DROP_STOPPED)
-                n = len(spans)
-                with self._lock:
-                    self._count_drop(reason, 1, n)
-                log.debug("dropped a trace of %d span(s): %s", n, _DROP_TEXT[reason])
-            if code & PUSH_START:
-                with self._lock:
-                    start = self._thread is None and not self._stopped
-                    if start:
-                        self._thread = True  # claimed: started below, outside the lock
-                if start:
-                    self._start_thread()
+                log.debug("dropped a trace of %d span(s): %s", len(spans), _DROP_TEXT[_PUSH_DROPS[what]])
+            if code & PUSH_START and not self._stopped:
+                self._start_thread()
             if what in (PUSH_WAKE, PUSH_FULL):
                 if self._pid != os.getpid():
                     # Forked by something that skipped the at-fork hooks: the thread
                     # this queue waits for does not exist here. Checked only on this
                     # rare path, not on every write.
                     self._after_fork()
-                self._event.set()
+                self._wake()
         except Exception as e:
             report_internal_error(e, "queueing a trace for the agent")
+
+    def _wake(self):
+        try:
+            self._wakeup.release()
+        except RuntimeError:
+            pass  # a wake-up is pending already
+
+    def _collect_drops(self):
+        # Called with self._lock held: moves what the queue counted into the counters.
+        for what, (traces, spans) in self._trace_queue.take_drops().items():
+            self._count_drop(_PUSH_DROPS[what], traces, spans)
 
     def _count_drop(self, reason, traces, spans):
         # Called with self._lock held.
@@ -363,19 +378,16 @@ class AgentWriter(TraceWriter):
             # run, sends what is queued; nothing else can be done.
             log.debug("could not start the trace writer thread: %r", e)
             return
-        with self._lock:
-            if self._thread is True:
-                self._thread = t
+        self._thread = t
         _register_exit_hooks(self)
 
     # -------------------------------------------------------------- writer thread
 
     def _run(self):
         suppress_current_thread()
+        interval = min(self._interval, threading.TIMEOUT_MAX)
         while True:
-            event = self._event
-            event.wait(self._interval)
-            event.clear()
+            self._wakeup.acquire(timeout=interval)
             try:
                 self._flush()
             except Exception as e:
@@ -416,6 +428,7 @@ class AgentWriter(TraceWriter):
         from ddtrace.internal import logger as _logger
 
         with self._lock:
+            self._collect_drops()
             if not self._unreported:
                 return
             now = time.monotonic()
@@ -635,7 +648,7 @@ class AgentWriter(TraceWriter):
                 self._trace_queue.closed = True
             self.flush_queue(timeout)
             self._exiting = True
-            self._event.set()
+            self._wake()
             t = self._thread
             if isinstance(t, threading.Thread) and t is not threading.current_thread():
                 t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
@@ -661,6 +674,7 @@ class AgentWriter(TraceWriter):
         None once the agent accepted a payload).
         """
         with self._lock:
+            self._collect_drops()
             return {
                 "queued_traces": len(self._trace_queue),
                 "queued_spans": self._trace_queue.spans,
