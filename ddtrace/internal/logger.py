@@ -112,6 +112,11 @@ class DDLogger:
 
     warn = warning
 
+    def warning_always(self, msg, *args, **kwargs):
+        """A warning that the per-call-site rate limit never swallows (for messages
+        the caller limits itself, or that must not be lost)."""
+        self._emit(WARNING, msg, args, kwargs, False)
+
     def error(self, msg, *args, **kwargs):
         self._emit(ERROR, msg, args, kwargs, True)
 

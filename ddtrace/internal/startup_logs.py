@@ -31,7 +31,8 @@ def configuration(writer=None, agent_error=None):
     from ddtrace.settings import config
     from ddtrace.version import __version__
 
-    headers = lazy.load("ddtrace.internal.agent").base_headers()
+    agent = lazy.load("ddtrace.internal.agent")
+    headers = agent.base_headers()
     uname = os.uname() if hasattr(os, "uname") else None
     return {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -45,7 +46,7 @@ def configuration(writer=None, agent_error=None):
         "lang_version": headers["Datadog-Meta-Lang-Version"],
         "lang_interpreter": headers["Datadog-Meta-Lang-Interpreter"],
         "enabled": bool(config._tracing_enabled),
-        "agent_url": getattr(writer, "_agent_url", None) or config._trace_agent_url,
+        "agent_url": agent.redact_url(getattr(writer, "_agent_url", None) or config._trace_agent_url),
         "api_version": getattr(writer, "_api_version", None) or config._trace_api,
         "agent_error": agent_error,
         "service": config.service,

@@ -176,18 +176,22 @@ _atexit_registered = False
 _startup_logged = False
 
 
-def _setting(value, default, fallback, convert, name, minimum):
+def _setting(value, default, fallback, convert, name, setting):
     """``value`` (or ``default``, from the configuration, when None) converted and
-    checked; a bad value logs and falls back to ``default``, then to ``fallback``."""
+    checked against the setting's range (``WRITER_LIMITS``); a bad value logs and falls
+    back to ``default``, then to ``fallback``."""
+    from ddtrace.settings._config import WRITER_LIMITS
+
+    low, high, inclusive = WRITER_LIMITS[setting]
     for raw in (default, fallback) if value is None else (value, default, fallback):
         try:
             v = convert(raw)
-            if v >= minimum:
+            if (v > low or (inclusive and v == low)) and v <= high:
                 return v
-            error = "must be at least %s" % (minimum,)
-        except (TypeError, ValueError) as e:
+            error = "must be %s %s and at most %s" % ("at least" if inclusive else "more than", low, high)
+        except (TypeError, ValueError, OverflowError) as e:
             error = str(e)
-        log.warning("invalid AgentWriter %s=%r (%s); using the default", name, raw, error)
+        log.warning_always("invalid AgentWriter %s=%r (%s); using the default", name, raw, error)
     return fallback
 
 
@@ -248,17 +252,28 @@ class AgentWriter(TraceWriter):
             on_rate_by_service=on_rate_by_service,
         )
         self._agent_url = str(agent_url if agent_url is not None else config._trace_agent_url)
+        # For logs and reports, without credentials.
+        self._agent_url_text = lazy.load("ddtrace.internal.agent").redact_url(self._agent_url)
         api = api_version if api_version is not None else config._trace_api
         if api not in _SUPPORTED_APIS:
             log.warning("unsupported trace API version %r; using v0.5 (supported: v0.5, v0.4)", api)
             api = "v0.5"
         self._api_version = api
-        self._buffer_size = _setting(buffer_size, config._trace_writer_buffer_size, 20 << 20, int, "buffer_size", 1)
-        self._max_payload_size = _setting(
-            max_payload_size, config._trace_writer_payload_size, 20 << 20, int, "max_payload_size", 1
+        self._buffer_size = _setting(
+            buffer_size, config._trace_writer_buffer_size, 20 << 20, int, "buffer_size", "_trace_writer_buffer_size"
         )
-        self._interval = _setting(interval, config._trace_writer_interval_seconds, 1.0, float, "interval", 0.0)
-        self._timeout = _setting(timeout, config._agent_timeout_seconds, 2.0, float, "timeout", 0.001)
+        self._max_payload_size = _setting(
+            max_payload_size,
+            config._trace_writer_payload_size,
+            20 << 20,
+            int,
+            "max_payload_size",
+            "_trace_writer_payload_size",
+        )
+        self._interval = _setting(
+            interval, config._trace_writer_interval_seconds, 1.0, float, "interval", "_trace_writer_interval_seconds"
+        )
+        self._timeout = _setting(timeout, config._agent_timeout_seconds, 2.0, float, "timeout", "_agent_timeout_seconds")
         if headers is None:
             headers = _parse_headers(os.environ.get(ADDITIONAL_HEADERS_ENV, ""))
         self._extra_headers = dict(headers)
@@ -299,13 +314,14 @@ class AgentWriter(TraceWriter):
         self._dropped = {}
         self._unreported = {}
         self._last_report = None
+        self._reports = 0
         self._sent_traces = 0
         self._sent_payloads = 0
         self._agent_error = None
         self._sends = 0
 
     def __repr__(self):
-        return "<AgentWriter %s %s>" % (self._agent_url, self._api_version)
+        return "<AgentWriter %s %s>" % (self._agent_url_text, self._api_version)
 
     # -------------------------------------------------------------- request path
 
@@ -424,27 +440,38 @@ class AgentWriter(TraceWriter):
                 report_internal_error(e, "writing the start-up log")
         self._report_drops()
 
-    def _report_drops(self, force=False):
+    def _report_drops(self, final=False):
+        """Log the drops not reported yet, at most once per ``DD_TRACE_LOGGING_RATE``
+        seconds; ``final`` (the writer stops, the process exits): now, with the totals
+        of the writer's life in this process."""
         from ddtrace.internal import logger as _logger
 
         with self._lock:
             self._collect_drops()
-            if not self._unreported:
+            # A final summary when something was not reported yet, or when several
+            # reports each told a part of it; one report that said it all is enough.
+            if not self._unreported and not (final and self._reports > 1):
                 return
             now = time.monotonic()
             last = self._last_report
-            if not force and last is not None and now - last < _logger.RATE_LIMIT_SECONDS:
+            if not final and last is not None and now - last < _logger.RATE_LIMIT_SECONDS:
                 return
-            unreported, self._unreported = self._unreported, {}
+            counts = self._dropped if final else self._unreported
+            counts = {r: tuple(c) for r, c in counts.items()}
+            self._unreported = {}
             self._last_report = now
-        traces = sum(c[0] for c in unreported.values())
-        spans = sum(c[1] for c in unreported.values())
+            self._reports += 1
+        traces = sum(c[0] for c in counts.values())
+        spans = sum(c[1] for c in counts.values())
         details = "; ".join(
-            "%s: %d trace(s), %d span(s)" % (_DROP_TEXT.get(r, r), c[0], c[1]) for r, c in sorted(unreported.items())
+            "%s: %d trace(s), %d span(s)" % (_DROP_TEXT.get(r, r), c[0], c[1]) for r, c in sorted(counts.items())
         )
-        agent = " (agent %s: %s)" % (self._agent_url, self._agent_error) if self._agent_error else ""
-        log.warning(
-            "dropped %d trace(s) (%d spans) that were not sent to the Datadog Agent%s: %s",
+        agent = " (agent %s: %s)" % (self._agent_url_text, self._agent_error) if self._agent_error else ""
+        # Not through the logger's per-call-site limit: this method limits itself, and a
+        # summary swallowed there (the final one above all) would hide the real count.
+        log.warning_always(
+            "%s %d trace(s) (%d spans) that were not sent to the Datadog Agent%s: %s",
+            "in all, dropped" if final else "dropped",
             traces,
             spans,
             agent,
@@ -479,7 +506,14 @@ class AgentWriter(TraceWriter):
                 traces[nxt] = None
                 nxt += 1
             if added:
-                self._send_payload(enc, batch, added, spans, deadline)
+                try:
+                    self._send_payload(enc, batch, added, spans, deadline)
+                except Exception as e:
+                    # Whatever went wrong with this payload, its traces are counted and
+                    # the next ones still go.
+                    self._encoder = None
+                    self._drop(DROP_SEND_FAILED, added, spans)
+                    report_internal_error(e, "sending a payload to the agent")
             i = nxt
 
     def _send_payload(self, enc, batch, n_traces, n_spans, deadline):
@@ -561,7 +595,7 @@ class AgentWriter(TraceWriter):
                 status = resp.status
                 if 200 <= status < 300:
                     self._agent_error = None
-                    log.debug("sent %d trace(s) (%d bytes) to %s%s", count, len(payload), self._agent_url, path)
+                    log.debug("sent %d trace(s) (%d bytes) to %s%s", count, len(payload), self._agent_url_text, path)
                     self._on_accepted(api, resp)
                     return _SENT
                 error = "HTTP %d %s %s" % (status, resp.reason, resp.body[:200].decode("utf-8", "replace").strip())
@@ -569,7 +603,7 @@ class AgentWriter(TraceWriter):
                     self._agent_error = error
                     log.warning(
                         "the agent at %s does not accept v0.5 traces (%s); using v0.4 from now on",
-                        self._agent_url,
+                        self._agent_url_text,
                         error,
                     )
                     return _FALL_BACK
@@ -578,7 +612,7 @@ class AgentWriter(TraceWriter):
             if not retry:
                 log.error(
                     "the agent at %s rejected %d trace(s) (%d bytes): %s; they are dropped",
-                    self._agent_url,
+                    self._agent_url_text,
                     count,
                     len(payload),
                     error,
@@ -590,7 +624,7 @@ class AgentWriter(TraceWriter):
             delay = RETRY_BASE_DELAY * (2 ** (attempt - 1)) * (0.5 + random.random())
             if deadline is not None and time.monotonic() + delay >= deadline:
                 return DROP_SEND_FAILED
-            log.debug("sending traces to %s failed (%s); retrying in %.2fs", self._agent_url, error, delay)
+            log.debug("sending traces to %s failed (%s); retrying in %.2fs", self._agent_url_text, error, delay)
             time.sleep(delay)
 
     def _on_accepted(self, api, resp):
@@ -601,8 +635,10 @@ class AgentWriter(TraceWriter):
             return
         try:
             data = lazy.load("json").loads(body)
-        except ValueError:
-            log.debug("the agent's answer is not JSON: %r", body[:200])
+        except Exception as e:
+            # Not JSON, or JSON nested past the recursion limit (RecursionError), or too
+            # big to decode: the payload was accepted all the same.
+            log.debug("the agent's answer is not usable JSON (%s): %r", type(e).__name__, body[:200])
             return
         rates = data.get("rate_by_service") if isinstance(data, dict) else None
         if rates is None:
@@ -657,7 +693,7 @@ class AgentWriter(TraceWriter):
                 if conn is not None:
                     conn.close()
             _started_writers.discard(self)
-            self._report_drops(force=True)
+            self._report_drops(final=True)
         except Exception as e:
             report_internal_error(e, "stopping the trace writer")
 
@@ -707,7 +743,7 @@ class AgentWriter(TraceWriter):
             if traces:
                 with self._lock:
                     self._count_drop(DROP_EXIT_TIMEOUT, len(traces), n_spans)
-        self._report_drops(force=True)
+        self._report_drops(final=True)
 
 
 def create_default_writer():

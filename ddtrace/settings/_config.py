@@ -60,7 +60,36 @@ SAFE_DEFAULTS = {
 
 SETTING_NAMES = frozenset(SAFE_DEFAULTS)
 
+#: Valid ranges of the writer's numeric settings, ``(lowest, highest, lowest allowed)``:
+#: outside them a value cannot work (it would overflow a timeout or a C counter, or make
+#: payloads the agent refuses), so it is reported and the default used. Shared by the
+#: ``DD_*`` declarations and the ``AgentWriter`` arguments.
+WRITER_LIMITS = {
+    # seconds; > 0
+    "_agent_timeout_seconds": (0.0, 3600.0, False),
+    "_trace_writer_interval_seconds": (0.0, 3600.0, False),
+    # bytes; the agent refuses payloads over 50 MiB
+    "_trace_writer_buffer_size": (1, 1 << 30, True),
+    "_trace_writer_payload_size": (1, 50 * _MiB, True),
+    # spans
+    "_partial_flush_min_spans": (1, 1_000_000, True),
+}
+
 _UNSET = object()
+
+#: ``(variable, value)`` pairs already reported as invalid in this process.
+_reported_values = set()
+
+
+def first_report(variable, raw):
+    """True the first time an invalid ``raw`` value of ``variable`` is reported: several
+    readers look at some variables (``patch_all()`` and the integration's own settings
+    both read ``DD_TRACE_<NAME>_ENABLED``), and the user should read about it once."""
+    key = (variable, raw)
+    if key in _reported_values:
+        return False
+    _reported_values.add(key)
+    return True
 
 
 class Config:
