@@ -17,6 +17,7 @@ import threading
 from ddtrace.contrib import _registry
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
+from ddtrace.settings._config import first_report
 
 log = get_logger(__name__)
 
@@ -51,7 +52,8 @@ def _parse_bool(text, what):
         return True
     if value in _FALSE:
         return False
-    log.warning("%s: %r is not a boolean (use true or false); ignored", what, text)
+    if first_report(what, text):  # the integration's settings read it too
+        log.warning("%s: %r is not a boolean (use true or false); ignored", what, text)
     return None
 
 

@@ -550,6 +550,19 @@ cdef object _format_exc_info = None
 cdef object _SpanLink = None
 
 
+cdef list _pairs(Span span, object items, str what):
+    # What set_tags / set_metrics iterate over; never raises (a tag is not worth an error).
+    if items is None:
+        return []
+    try:
+        if hasattr(items, "items"):
+            return list(items.items())
+        return [(k, v) for k, v in items]
+    except Exception:
+        log.debug("span %r: set_%s(%r): not a mapping; nothing set", span.name, what, type(items).__name__)
+        return []
+
+
 cdef inline void _set_priority(Span span, int priority, str dm):
     cdef _Trace trace = span._trace
     if trace is not None:
@@ -722,7 +735,8 @@ cdef class Span:
                 log.debug("span %r: sampling.priority %r is not an integer; ignored", self.name, value)
 
     def set_tags(self, tags):
-        for k, v in tags.items():
+        """Set several tags: a dict (or any mapping, or ``(key, value)`` pairs); None sets none."""
+        for k, v in _pairs(self, tags, "tags"):
             self.set_tag(k, v)
 
     def _set_tag_str(self, key, value):
@@ -752,7 +766,8 @@ cdef class Span:
             self._meta.pop(key, None)
 
     def set_metrics(self, metrics):
-        for k, v in metrics.items():
+        """Set several metrics: a dict (or any mapping, or ``(key, value)`` pairs); None sets none."""
+        for k, v in _pairs(self, metrics, "metrics"):
             self.set_metric(k, v)
 
     def get_metric(self, key):

@@ -198,7 +198,9 @@ class Tracer(TracerCore):
         return AgentWriter(agent_url=url, api_version=options.get("api_version"))
 
     def set_tags(self, tags):
-        """Add tags to every span this tracer sends from now on."""
+        """Add tags to every span this tracer sends from now on (None adds none)."""
+        if tags is None:
+            return
         agg = self._aggregator
         merged = dict(config.tags if agg.global_tags is None else agg.global_tags)
         for k, v in tags.items():
