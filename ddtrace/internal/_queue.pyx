@@ -117,3 +117,44 @@ cdef class TraceQueue:
 
     def __len__(self):
         return len(self._items)
+
+
+# ---------------------------------------------------------------- leaving through C's exit()
+
+cdef extern from "stdlib.h":
+    int atexit(void (*function)() noexcept nogil) nogil
+
+cdef extern from "Python.h":
+    int Py_IsInitialized() nogil
+
+cdef object _at_c_exit = None
+cdef bint _c_exit_registered = 0
+
+
+cdef void _call_exit_hook() noexcept with gil:
+    fn = _at_c_exit
+    if fn is not None:
+        try:
+            fn()
+        except BaseException:
+            pass
+
+
+cdef void _run_at_c_exit() noexcept nogil:
+    # After a normal exit Python is finalised by now (its own atexit hooks ran): nothing
+    # to do, and nothing may be touched, the GIL included (this function holds no Python
+    # object, so that nothing here takes it). Still initialised means the process is
+    # leaving through C's exit() without finalising Python, as a uWSGI master does.
+    if Py_IsInitialized():
+        _call_exit_hook()
+
+
+def call_at_c_exit(fn):
+    """Call ``fn()`` if the process leaves through C's ``exit()`` without finalising
+    Python, which skips Python's ``atexit`` hooks (a uWSGI master does; its workers
+    run them). Replaces the previous function."""
+    global _at_c_exit, _c_exit_registered
+    _at_c_exit = fn
+    if not _c_exit_registered:
+        _c_exit_registered = 1
+        atexit(_run_at_c_exit)

@@ -40,6 +40,8 @@ import os
 import sys
 import time
 
+from ddtrace.internal import forks
+
 #: Most seconds a fork waits for the lazy loads of other threads to finish.
 FORK_WAIT_SECONDS = 5.0
 
@@ -180,4 +182,7 @@ def _after_fork_in_child():
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent)
+# Also after forks that skip Python's hooks (uWSGI's): the threads whose loads are in
+# in_flight do not exist in the child, and a later fork would wait for them.
+forks.register(_after_fork_in_child)

@@ -45,6 +45,7 @@ import threading
 import time
 import weakref
 
+from ddtrace.internal import forks
 from ddtrace.internal import lazy
 from ddtrace.internal._queue import PUSH_CLOSED
 from ddtrace.internal._queue import PUSH_FULL
@@ -53,6 +54,7 @@ from ddtrace.internal._queue import PUSH_TOO_LARGE
 from ddtrace.internal._queue import PUSH_WAKE
 from ddtrace.internal._queue import PUSH_WHAT
 from ddtrace.internal._queue import TraceQueue
+from ddtrace.internal._queue import call_at_c_exit
 from ddtrace.internal.encoding import BufferFull
 from ddtrace.internal.encoding import BufferItemTooLarge
 from ddtrace.internal.logger import get_logger
@@ -295,15 +297,19 @@ class AgentWriter(TraceWriter):
         # Everything that belongs to one process: a forked child gets fresh ones.
         self._pid = os.getpid()
         # Taken by the writer's own thread and by readers of the counters (stats(),
-        # flush()), never on the request path (see _on_push).
+        # flush()), never on the request path (see _on_push), and never held across
+        # anything that could switch greenlets.
         self._lock = threading.Lock()
-        self._send_lock = threading.Lock()
+        # Held across sends (network I/O): made on first use, so that under gevent it
+        # is a gevent lock (a forked worker patches after the at-fork hooks ran); a
+        # real lock would block the whole worker while another greenlet holds it.
+        self._send_lock = None
         # Held while no wake-up is pending: _wake() releases it (a single C call that
         # never blocks), the writer thread's acquire(timeout=interval) consumes it.
         # Unlike an Event, whose set() takes a lock, waking cannot deadlock when a
-        # signal handler interrupts a wake-up to trace and wake again.
-        self._wakeup = threading.Lock()
-        self._wakeup.acquire()
+        # signal handler interrupts a wake-up to trace and wake again. Made with the
+        # thread, for the same reason as the send lock.
+        self._wakeup = None
         self._trace_queue.reset()
         self._trace_queue.closed = self._stopped
         self._thread = None
@@ -360,8 +366,11 @@ class AgentWriter(TraceWriter):
             report_internal_error(e, "queueing a trace for the agent")
 
     def _wake(self):
+        wakeup = self._wakeup
+        if wakeup is None:
+            return  # no thread yet
         try:
-            self._wakeup.release()
+            wakeup.release()
         except RuntimeError:
             pass  # a wake-up is pending already
 
@@ -386,7 +395,10 @@ class AgentWriter(TraceWriter):
         log.debug("dropped %d trace(s), %d span(s): %s", traces, spans, _DROP_TEXT.get(reason, reason))
 
     def _start_thread(self):
-        t = threading.Thread(target=self._run, name="ddtrace.internal.writer", daemon=True)
+        wakeup = threading.Lock()
+        wakeup.acquire()
+        self._wakeup = wakeup
+        t = threading.Thread(target=self._run, args=(wakeup,), name="ddtrace.internal.writer", daemon=True)
         try:
             t.start()
         except Exception as e:
@@ -399,11 +411,11 @@ class AgentWriter(TraceWriter):
 
     # -------------------------------------------------------------- writer thread
 
-    def _run(self):
+    def _run(self, wakeup):
         suppress_current_thread()
         interval = min(self._interval, threading.TIMEOUT_MAX)
         while True:
-            self._wakeup.acquire(timeout=interval)
+            wakeup.acquire(timeout=interval)
             try:
                 self._flush()
             except Exception as e:
@@ -415,6 +427,11 @@ class AgentWriter(TraceWriter):
         """Send everything queued. Returns False if another flush held the send lock
         past ``lock_timeout``."""
         send_lock = self._send_lock
+        if send_lock is None:
+            with self._lock:
+                send_lock = self._send_lock
+                if send_lock is None:
+                    send_lock = self._send_lock = threading.Lock()
         if not send_lock.acquire(timeout=lock_timeout):
             return False
         try:
@@ -793,8 +810,7 @@ def _after_fork_in_child():
             report_internal_error(e, "resetting a trace writer in a forked child")
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+forks.register(_after_fork_in_child)
 
 
 def _register_exit_hooks(writer):
@@ -802,6 +818,9 @@ def _register_exit_hooks(writer):
     _started_writers.add(writer)
     if not _atexit_registered:
         lazy.load("atexit").register(_flush_at_exit)
+        # And for a process that leaves without running Python's atexit hooks at all
+        # (a uWSGI master calls C's exit(): its import-time traces would be lost).
+        call_at_c_exit(_flush_at_c_exit)
         _atexit_registered = True
     mp = sys.modules.get("multiprocessing")
     if mp is not None:
@@ -824,7 +843,17 @@ def _flush_one_at_exit(ref):
             report_internal_error(e, "sending traces at exit")
 
 
+_exit_flushed_in = None
+
+
+def _flush_at_c_exit():
+    if _exit_flushed_in != os.getpid():  # Python's own exit hooks did not run
+        _flush_at_exit()
+
+
 def _flush_at_exit():
+    global _exit_flushed_in
+    _exit_flushed_in = os.getpid()
     deadline = time.monotonic() + EXIT_FLUSH_SECONDS
     for writer in list(_started_writers):
         try:

@@ -28,6 +28,7 @@ import contextvars
 import os
 import sys
 
+from ddtrace.internal import forks as _forks
 from ddtrace.internal import lazy as _lazy
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
@@ -94,8 +95,35 @@ def _reseed():
 
 
 _reseed()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reseed)
+_forks.register(_reseed)
+
+
+# Every libc fork runs this in the child, whether or not Python's at-fork hooks run
+# afterwards (uWSGI forks its workers in C and does not run them): see
+# ddtrace.internal.forks. The core compares the count with the last one it saw before
+# it makes ids or flushes a trace, and runs the child-side hooks on a difference.
+cdef extern from "pthread.h":
+    int pthread_atfork(void (*prepare)() noexcept nogil, void (*parent)() noexcept nogil, void (*child)() noexcept nogil)
+
+cdef unsigned long _forks_counted = 0
+cdef unsigned long _forks_seen = 0
+
+
+cdef void _count_fork() noexcept nogil:
+    global _forks_counted
+    _forks_counted += 1
+
+
+pthread_atfork(NULL, NULL, _count_fork)
+
+
+cdef void _notice_fork():
+    global _forks_seen
+    _forks_seen = _forks_counted
+    try:
+        _forks.run_in_child()
+    except Exception as e:
+        report_internal_error(e, "resetting the tracer in a forked child")
 
 
 cdef inline uint64_t _rand64():
@@ -439,6 +467,8 @@ cdef class SpanAggregator:
         cdef str origin
         if not spans:
             return
+        if _forks_seen != _forks_counted:
+            _notice_fork()
         if _loads_in_flight and _lazy.in_load():
             # This thread is inside one of the tracer's lazy loads: a signal handler or
             # a finaliser interrupted it and traced. What a flush needs (the
@@ -592,6 +622,8 @@ cdef class Span:
         context=None,
         links=None,
     ):
+        if _forks_seen != _forks_counted:
+            _notice_fork()
         self.name = name
         self.service = service
         self.resource = name if resource is None else resource
@@ -884,6 +916,8 @@ cdef inline Span _start(
     cdef Span p
     cdef Context remote
     cdef _Trace trace
+    if _forks_seen != _forks_counted:
+        _notice_fork()
     span.name = name
     span.resource = name if resource is None else resource
     span.span_type = span_type

@@ -4,10 +4,10 @@ Span start/finish and trace assembly run in the compiled core (``_span.pyx``); t
 module adds configuration, decorators, flushing and fork handling around it.
 """
 import functools
-import os
 import sys
 import weakref
 
+from ddtrace.internal import forks
 from ddtrace.internal import lazy
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
@@ -51,8 +51,7 @@ def _after_fork_in_child():
             report_internal_error(e, "resetting the tracer in a forked child")
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+forks.register(_after_fork_in_child)
 
 
 class Tracer(TracerCore):
