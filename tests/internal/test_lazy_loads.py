@@ -60,6 +60,9 @@ INTEGRATION_IMPORTS_TO_CONVERT = {
 }
 
 
+# sys.stdlib_module_names is 3.10+; what the integrations here import lazily on 3.9.
+_STDLIB = getattr(sys, "stdlib_module_names", None) or frozenset(("urllib", "inspect", "asyncio", "re", "json"))
+
 #: Functions of an integration that run inside patch() / unpatch() (or, for a
 #: package's ``__getattr__``, the application's own import of a name).
 PATCH_TIME_FUNCTIONS = {"patch", "unpatch", "get_version", "_hooks", "__getattr__"}
@@ -188,7 +191,7 @@ def test_every_function_level_import_is_guarded_or_a_lookup():
             if function in PATCH_TIME_FUNCTIONS or function.startswith(("_patch", "_unpatch")):
                 continue  # inside the application's patch() call
             top = module.split(".")[0]
-            if top not in ("ddtrace",) and top not in sys.stdlib_module_names:
+            if top != "ddtrace" and top not in _STDLIB:
                 continue  # the instrumented library's own module
             if (integration, module) in INTEGRATION_IMPORTS_TO_CONVERT:
                 continue
