@@ -151,6 +151,22 @@ venv = Venv(
             ],
         ),
         Venv(
+            # Real process models: gunicorn (sync, gthread, gevent; --preload, --max-requests),
+            # uWSGI (--master --processes 2, --lazy-apps, --enable-threads), a celery prefork
+            # worker (Redis broker), multiprocessing fork/spawn pools: every trace arrives
+            # once, nothing hangs. uWSGI builds from source (gcc and the Python headers).
+            name="process-models",
+            pys=INTEGRATION_PY,
+            pkgs={
+                "gunicorn": "==27.0.1",
+                "gevent": "==26.9.0",
+                "uwsgi": "==2.0.31",
+                "celery": "==5.7.0",
+                "redis": "==8.1.0",
+            },
+            command="pytest {cmdargs} tests/process_models",
+        ),
+        Venv(
             # One trace across two services: requests client -> gunicorn/Flask -> PostgreSQL, Redis.
             name="e2e",
             pys=INTEGRATION_PY,

@@ -15,9 +15,9 @@ def __getattr__(name):
     # patch/patch_all load the integration machinery on first use, so that
     # ``import ddtrace`` stays cheap.
     if name in ("patch", "patch_all"):
-        from ddtrace import _monkey
+        from ddtrace.internal import lazy
 
-        value = getattr(_monkey, name)
+        value = getattr(lazy.load("ddtrace._monkey"), name)
         globals()[name] = value
         return value
     raise AttributeError("module 'ddtrace' has no attribute %r" % (name,))

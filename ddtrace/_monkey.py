@@ -17,6 +17,7 @@ import threading
 from ddtrace.contrib import _registry
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
+from ddtrace.settings._config import first_report
 
 log = get_logger(__name__)
 
@@ -43,12 +44,13 @@ def _env_name(name):
 
 
 def _parse_bool(text, what):
-    from ddtrace.settings._parse import parse_bool
+    from ddtrace.internal.lazy import load
 
     try:
-        return parse_bool(str(text))
+        return load("ddtrace.settings._parse").parse_bool(str(text))
     except ValueError as e:
-        log.warning("%s: %r is not a boolean (%s); ignored", what, text, e)
+        if first_report(what, text):  # the integration's settings read it too
+            log.warning("%s: %r is not a boolean (%s); ignored", what, text, e)
         return None
 
 

@@ -65,12 +65,22 @@ def _pythonpath(environ):
 
 
 def _resolve(command, environ):
-    """The executable to run: a path as given, else looked up on ``PATH``."""
+    """``(executable, None)``, or ``(None, (exit status, message))`` when there is none
+    to run: what a shell would say, and exit with (127 not found, 126 not runnable)."""
     import shutil
 
     if os.sep in command or (os.altsep and os.altsep in command):
-        return command if os.path.isfile(command) and os.access(command, os.X_OK) else None
-    return shutil.which(command, path=environ.get("PATH", os.defpath))
+        if not os.path.exists(command):
+            return None, (127, "%s: no such file or directory" % command)
+        if os.path.isdir(command):
+            return None, (126, "%s: is a directory" % command)
+        if not os.access(command, os.X_OK):
+            return None, (126, "%s: permission denied (the file is not executable; try: ddtrace-run python %s)" % (command, command))
+        return command, None
+    found = shutil.which(command, path=environ.get("PATH", os.defpath))
+    if found is None:
+        return None, (127, "command not found: %s" % command)
+    return found, None
 
 
 def main(argv=None):
@@ -99,10 +109,11 @@ def main(argv=None):
 
     environ = os.environ
     environ["PYTHONPATH"] = _pythonpath(environ)
-    executable = _resolve(command[0], environ)
+    executable, failure = _resolve(command[0], environ)
     if executable is None:
-        sys.stderr.write("ddtrace-run: command not found: %s\n" % command[0])
-        return 127
+        status, message = failure
+        sys.stderr.write("ddtrace-run: %s\n" % message)
+        return status
     if options["debug"]:
         sys.stderr.write("ddtrace-run: exec %s %r with PYTHONPATH=%s\n" % (executable, command, environ["PYTHONPATH"]))
     try:
@@ -151,10 +162,14 @@ def _configuration_lines():
         sources = config._sources()
     except Exception as e:
         return ["  (could not read the configuration: %r)" % (e,)]
+    from ddtrace.internal.agent import redact_url
+
     names = _env_names()
     rows = []
     for attr in sorted(sources, key=lambda a: a.lstrip("_")):
         value, origin = sources[attr]
+        if attr == "_trace_agent_url":
+            value = redact_url(value)
         variables = names.get(attr) or [attr]
         also = "  (also %s)" % ", ".join(variables[1:]) if len(variables) > 1 else ""
         rows.append((variables[0], _short(value), origin + also))
@@ -212,7 +227,10 @@ def agent_status(url=None, timeout=INFO_AGENT_TIMEOUT):
 
 
 def _agent_lines():
+    from ddtrace.internal.agent import redact_url
+
     status = agent_status()
+    status["url"] = redact_url(status["url"])
     if not status["reachable"]:
         return [
             "  URL: %s" % status["url"],

@@ -34,10 +34,10 @@ def has_trace_headers(headers):
 
 def split_url(url):
     """``(host, port or None, path)`` of an absolute URL; never raises."""
-    from urllib.parse import urlsplit
+    from ddtrace.internal.lazy import load
 
     try:
-        parts = urlsplit(url)
+        parts = load("urllib.parse").urlsplit(url)
         try:
             port = parts.port
         except ValueError:
@@ -117,9 +117,9 @@ def wants_trace_headers(integration, headers):
 
 def inject(span, headers):
     """Add ``span``'s trace headers to ``headers`` (a mutable mapping)."""
-    from ddtrace.propagation.http import HTTPPropagator
+    from ddtrace.internal.lazy import load
 
-    HTTPPropagator.inject(span, headers)
+    load("ddtrace.propagation.http").HTTPPropagator.inject(span, headers)
 
 
 def tag_response(span, integration, status, reason=None, headers=None):

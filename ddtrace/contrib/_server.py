@@ -117,10 +117,10 @@ def request_path(environ):
     # rstrip leaves nothing when every character is one quote() keeps as it is.
     if not path.rstrip(_PATH_UNQUOTED):
         return path
-    from urllib.parse import quote
+    from ddtrace.internal.lazy import load
 
     # PEP 3333 hands the path over as latin-1-decoded bytes: quote those bytes back.
-    return quote(path, safe=_PATH_SAFE, encoding="latin-1") or "/"
+    return load("urllib.parse").quote(path, safe=_PATH_SAFE, encoding="latin-1") or "/"
 
 
 def request_url(environ, path):

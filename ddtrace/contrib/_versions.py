@@ -96,9 +96,9 @@ def distribution_version(*names):
         version = _versions.get(name, _versions)
         if version is _versions:
             try:
-                from importlib import metadata
+                from ddtrace.internal.lazy import load
 
-                version = metadata.version(name)
+                version = load("importlib.metadata").version(name)
             except Exception:
                 version = None
             _versions[name] = version

@@ -83,14 +83,14 @@ def _query_regexp():
     if not source:
         compiled = None
     else:
-        import re
+        from ddtrace.internal.lazy import load
 
+        re = load("re")
         try:
             compiled = re.compile(source)
         except (re.error, TypeError) as e:
             # Recording secrets is worse than a bad setting: fall back to the default pattern.
-            from ddtrace.settings._env import DEFAULT_QUERY_STRING_REGEXP
-
+            DEFAULT_QUERY_STRING_REGEXP = load("ddtrace.settings._env").DEFAULT_QUERY_STRING_REGEXP
             log.error(
                 "DD_TRACE_OBFUSCATION_QUERY_STRING_REGEXP is not a valid regular expression (%s); "
                 "using the default one",
@@ -401,9 +401,9 @@ def extract_context(int_config, request_headers, override=None):
     if request_headers is None or not _distributed_tracing_enabled(int_config, override):
         return None
     try:
-        from ddtrace.propagation.http import HTTPPropagator
+        from ddtrace.internal.lazy import load
 
-        ctx = HTTPPropagator.extract(request_headers)
+        ctx = load("ddtrace.propagation.http").HTTPPropagator.extract(request_headers)
     except Exception as e:
         report_internal_error(e, "extracting distributed tracing headers")
         return None
@@ -443,9 +443,9 @@ def wrap(mod_or_cls, name, wrapper):
     """Replace ``mod_or_cls.name`` with a wrapt wrapper calling
     ``wrapper(wrapped, instance, args, kwargs)``. Integrations in this package use
     :class:`ddtrace.contrib._integration.Integration` instead, which can undo it."""
-    import wrapt
+    from ddtrace.internal.lazy import load
 
-    return wrapt.wrap_function_wrapper(mod_or_cls, name, wrapper)
+    return load("wrapt").wrap_function_wrapper(mod_or_cls, name, wrapper)
 
 
 def iswrapped(obj, attr=None):

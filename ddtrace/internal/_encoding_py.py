@@ -7,6 +7,7 @@ why it imports ``msgpack`` only when an encoder is created.
 """
 import threading
 
+from ddtrace.internal import lazy
 from ddtrace.internal.logger import get_logger
 
 log = get_logger(__name__)
@@ -121,8 +122,7 @@ def duration_value(d):
 
 def links_json(links):
     """Span links as the JSON text the v0.5 API carries in meta ``_dd.span_links`` (or None)."""
-    import json
-
+    json = lazy.load("json")
     out = []
     for link in links:
         try:
@@ -190,8 +190,7 @@ class _BufferedEncoder:
     content_type = CONTENT_TYPE
 
     def __init__(self, max_size, max_item_size):
-        import msgpack
-
+        msgpack = lazy.load("msgpack")
         self.max_size = max_size
         self.max_item_size = max_item_size
         self._packer = msgpack.Packer(use_bin_type=True, autoreset=True)

@@ -9,6 +9,9 @@ open between requests and reconnects after any failure.
 from __future__ import annotations
 
 import sys
+import time
+
+from ddtrace.internal import lazy
 
 _INTERPRETERS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy"}
 
@@ -27,6 +30,21 @@ def base_headers():
     }
 
 
+def redact_url(url):
+    """``url`` fit for logs and reports: credentials (``http://user:pass@host``) are
+    replaced by ``***``. The tracer never sends them anywhere, but a user may have
+    written them in ``DD_TRACE_AGENT_URL``."""
+    if not isinstance(url, str):
+        return url
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, path = rest.partition("/")
+    if "@" not in netloc:
+        return url
+    return "%s://***@%s%s%s" % (scheme, netloc.rpartition("@")[2], slash, path)
+
+
 class AgentURL:
     """A parsed agent address.
 
@@ -38,8 +56,7 @@ class AgentURL:
     __slots__ = ("url", "scheme", "host", "port", "path", "base_path")
 
     def __init__(self, url):
-        from urllib.parse import urlsplit
-
+        urlsplit = lazy.load("urllib.parse").urlsplit
         if not isinstance(url, str) or not url.strip():
             raise ValueError("agent URL must be a non-empty string, got %r" % (url,))
         self.url = url = url.strip()
@@ -75,19 +92,76 @@ class AgentURL:
         return "AgentURL(%r)" % (self.url,)
 
 
-def _unix_connection_class():
-    import http.client
-    import socket
+def _connection_classes():
+    """``(http, https, unix)`` connection classes whose requests are bounded as a whole.
 
-    class UnixHTTPConnection(http.client.HTTPConnection):
+    ``http.client`` applies its timeout to each socket operation: an agent that sends
+    its headers and then one byte a second would hold the writer for as long as it
+    likes. These connections carry a ``deadline`` (set per request, see
+    :meth:`AgentConnection._do`); their sockets give every blocking operation only
+    the time left before it, and fail once it has passed.
+    """
+    client = lazy.load("http.client")
+    socket = lazy.load("socket")
+    monotonic = time.monotonic
+
+    def time_left(conn):
+        deadline = conn.deadline
+        if deadline is None:
+            return None
+        left = deadline - monotonic()
+        if left <= 0:
+            raise socket.timeout("the request to the agent took longer than its timeout")
+        return left
+
+    class DeadlineSocket(socket.socket):
+        __slots__ = ("_dd_conn",)
+
+        def _bound(self):
+            left = time_left(self._dd_conn)
+            if left is not None:
+                self.settimeout(left)
+
+        def recv_into(self, buffer, nbytes=0, flags=0):
+            self._bound()
+            return super().recv_into(buffer, nbytes, flags)
+
+        def recv(self, bufsize, flags=0):
+            self._bound()
+            return super().recv(bufsize, flags)
+
+        def sendall(self, data, flags=0):
+            # In slices, so that an agent reading slowly cannot stretch one call either.
+            view = memoryview(data).cast("B")
+            for i in range(0, len(view), 1 << 16):
+                self._bound()
+                super().sendall(view[i : i + (1 << 16)], flags)
+
+    def bounded(sock, conn):
+        new = DeadlineSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        new._dd_conn = conn
+        new.settimeout(conn.timeout)
+        return new
+
+    class DeadlineHTTPConnection(client.HTTPConnection):
+        deadline = None
+
+        def connect(self):
+            super().connect()
+            self.sock = bounded(self.sock, self)
+
+    class UnixHTTPConnection(client.HTTPConnection):
         """``http.client.HTTPConnection`` over a Unix domain socket."""
+
+        deadline = None
 
         def __init__(self, path, timeout):
             super().__init__("localhost", timeout=timeout)
             self._socket_path = path
 
         def connect(self):
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock = DeadlineSocket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock._dd_conn = self
             try:
                 sock.settimeout(self.timeout)
                 sock.connect(self._socket_path)
@@ -96,23 +170,57 @@ def _unix_connection_class():
                 raise
             self.sock = sock
 
-    return UnixHTTPConnection
+    class DeadlineHTTPSConnection(client.HTTPSConnection):
+        deadline = None
+
+        def __init__(self, host, port, timeout):
+            ssl = lazy.load("ssl")
+
+            class DeadlineSSLSocket(ssl.SSLSocket):
+                def _bound(self):
+                    conn = getattr(self, "_dd_conn", None)
+                    left = None if conn is None else time_left(conn)
+                    if left is not None:
+                        self.settimeout(left)
+
+                def recv_into(self, buffer, nbytes=None, flags=0):
+                    self._bound()
+                    return super().recv_into(buffer, nbytes, flags)
+
+                def recv(self, buflen=1024, flags=0):
+                    self._bound()
+                    return super().recv(buflen, flags)
+
+                def sendall(self, data, flags=0):
+                    view = memoryview(data).cast("B")
+                    for i in range(0, len(view), 1 << 16):
+                        self._bound()
+                        super().sendall(view[i : i + (1 << 16)], flags)
+
+            context = ssl._create_default_https_context()
+            context.sslsocket_class = DeadlineSSLSocket
+            super().__init__(host, port, timeout=timeout, context=context)
+
+        def connect(self):
+            super().connect()
+            self.sock._dd_conn = self
+
+    return DeadlineHTTPConnection, DeadlineHTTPSConnection, UnixHTTPConnection
 
 
-_unix_cls = None
+_classes = None
 
 
 def _new_connection(agent_url, timeout):
-    global _unix_cls
-    import http.client
-
+    global _classes
+    if _classes is None:
+        _classes = _connection_classes()
+    http_cls, https_cls, unix_cls = _classes
     if agent_url.scheme == "unix":
-        if _unix_cls is None:
-            _unix_cls = _unix_connection_class()
-        return _unix_cls(agent_url.path, timeout)
+        return unix_cls(agent_url.path, timeout)
     if agent_url.scheme == "https":
-        return http.client.HTTPSConnection(agent_url.host, agent_url.port, timeout=timeout)
-    return http.client.HTTPConnection(agent_url.host, agent_url.port, timeout=timeout)
+        return https_cls(agent_url.host, agent_url.port, timeout)
+    return http_cls(agent_url.host, agent_url.port, timeout=timeout)
 
 
 class Response:
@@ -159,13 +267,13 @@ class AgentConnection:
         """Send one request and read the whole response.
 
         :param path: path below the agent URL, e.g. ``/v0.5/traces``.
-        :param timeout: seconds allowed for connecting and for each socket read/write.
+        :param timeout: seconds allowed for the whole request, from connecting to the
+            last byte of the answer.
         :returns: a :class:`Response`.
         :raises OSError, http.client.HTTPException, ValueError: on any failure; the
             connection is closed so the next request opens a fresh one.
         """
-        import http.client
-
+        client = lazy.load("http.client")
         agent_url = self.agent_url
         full_path = agent_url.base_path + path
         conn = self._conn
@@ -175,7 +283,7 @@ class AgentConnection:
         try:
             try:
                 return self._do(conn, method, full_path, body, headers, timeout)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 if not reused:
                     raise
                 # The agent closed the idle keep-alive connection: that says nothing
@@ -188,6 +296,8 @@ class AgentConnection:
             raise
 
     def _do(self, conn, method, path, body, headers, timeout):
+        # The whole request, connection included, within ``timeout``.
+        conn.deadline = time.monotonic() + timeout
         conn.timeout = timeout
         if conn.sock is not None:
             conn.sock.settimeout(timeout)

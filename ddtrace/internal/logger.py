@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from ddtrace.internal import lazy
+
 DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
 
 _env_rate = os.environ.get("DD_TRACE_LOGGING_RATE", "60")
@@ -33,8 +35,7 @@ _configured = False
 
 def _logging():
     global _configured
-    import logging
-
+    logging = lazy.load("logging")
     if not _configured:
         _configured = True
         if _debug_env:
@@ -110,6 +111,11 @@ class DDLogger:
         self._emit(WARNING, msg, args, kwargs, True)
 
     warn = warning
+
+    def warning_always(self, msg, *args, **kwargs):
+        """A warning that the per-call-site rate limit never swallows (for messages
+        the caller limits itself, or that must not be lost)."""
+        self._emit(WARNING, msg, args, kwargs, False)
 
     def error(self, msg, *args, **kwargs):
         self._emit(ERROR, msg, args, kwargs, True)

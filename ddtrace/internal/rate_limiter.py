@@ -48,7 +48,11 @@ class RateLimiter:
             raise ValueError("rate_limit must not be NaN")
         self.rate_limit = rate_limit
         self._clock = clock if clock is not None else time.monotonic_ns
-        self._lock = threading.Lock()
+        # Re-entrant: the sampler asks on the request path, where a signal handler that
+        # traces may interrupt this very method on the same thread. Its call then
+        # counts inside the interrupted one (a token more or less at worst) instead of
+        # waiting forever for a lock its own thread holds.
+        self._lock = threading.RLock()
         if rate_limit == float("inf"):
             self._interval_ns, self._burst_ns = 0.0, rate_limit
         elif rate_limit > 0:

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from ddtrace.internal import lazy
 from ddtrace.internal.logger import get_logger
 
 log = get_logger(__name__)
@@ -27,11 +28,11 @@ def configuration(writer=None, agent_error=None):
         what the configuration says).
     :param agent_error: None when the agent accepted the traces, else the error text.
     """
-    from ddtrace.internal.agent import base_headers
     from ddtrace.settings import config
     from ddtrace.version import __version__
 
-    headers = base_headers()
+    agent = lazy.load("ddtrace.internal.agent")
+    headers = agent.base_headers()
     uname = os.uname() if hasattr(os, "uname") else None
     return {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -45,7 +46,7 @@ def configuration(writer=None, agent_error=None):
         "lang_version": headers["Datadog-Meta-Lang-Version"],
         "lang_interpreter": headers["Datadog-Meta-Lang-Interpreter"],
         "enabled": bool(config._tracing_enabled),
-        "agent_url": getattr(writer, "_agent_url", None) or config._trace_agent_url,
+        "agent_url": agent.redact_url(getattr(writer, "_agent_url", None) or config._trace_agent_url),
         "api_version": getattr(writer, "_api_version", None) or config._trace_api,
         "agent_error": agent_error,
         "service": config.service,
@@ -69,9 +70,7 @@ def configuration(writer=None, agent_error=None):
 
 def format_line(info):
     """The log line for ``info`` (values that JSON cannot hold are written as text)."""
-    import json
-
-    return PREFIX + json.dumps(info, default=str)
+    return PREFIX + lazy.load("json").dumps(info, default=str)
 
 
 def log_configuration(writer=None, agent_error=None):

@@ -45,6 +45,8 @@ import threading
 import time
 import weakref
 
+from ddtrace.internal import forks
+from ddtrace.internal import lazy
 from ddtrace.internal._queue import PUSH_CLOSED
 from ddtrace.internal._queue import PUSH_FULL
 from ddtrace.internal._queue import PUSH_START
@@ -52,6 +54,7 @@ from ddtrace.internal._queue import PUSH_TOO_LARGE
 from ddtrace.internal._queue import PUSH_WAKE
 from ddtrace.internal._queue import PUSH_WHAT
 from ddtrace.internal._queue import TraceQueue
+from ddtrace.internal._queue import call_at_c_exit
 from ddtrace.internal.encoding import BufferFull
 from ddtrace.internal.encoding import BufferItemTooLarge
 from ddtrace.internal.logger import get_logger
@@ -155,6 +158,9 @@ _DROP_TEXT = {
     DROP_EXIT_TIMEOUT: "not sent before the process exited",
 }
 
+#: What each drop code of the queue counts as.
+_PUSH_DROPS = {PUSH_FULL: DROP_BUFFER_FULL, PUSH_TOO_LARGE: DROP_TRACE_TOO_LARGE, PUSH_CLOSED: DROP_STOPPED}
+
 _SUPPORTED_APIS = ("v0.5", "v0.4")
 
 # Outcomes of one payload send besides the drop reasons above.
@@ -172,18 +178,22 @@ _atexit_registered = False
 _startup_logged = False
 
 
-def _setting(value, default, fallback, convert, name, minimum):
+def _setting(value, default, fallback, convert, name, setting):
     """``value`` (or ``default``, from the configuration, when None) converted and
-    checked; a bad value logs and falls back to ``default``, then to ``fallback``."""
+    checked against the setting's range (``WRITER_LIMITS``); a bad value logs and falls
+    back to ``default``, then to ``fallback``."""
+    from ddtrace.settings._config import WRITER_LIMITS
+
+    low, high, inclusive = WRITER_LIMITS[setting]
     for raw in (default, fallback) if value is None else (value, default, fallback):
         try:
             v = convert(raw)
-            if v >= minimum:
+            if (v > low or (inclusive and v == low)) and v <= high:
                 return v
-            error = "must be at least %s" % (minimum,)
-        except (TypeError, ValueError) as e:
+            error = "must be %s %s and at most %s" % ("at least" if inclusive else "more than", low, high)
+        except (TypeError, ValueError, OverflowError) as e:
             error = str(e)
-        log.warning("invalid AgentWriter %s=%r (%s); using the default", name, raw, error)
+        log.warning_always("invalid AgentWriter %s=%r (%s); using the default", name, raw, error)
     return fallback
 
 
@@ -244,17 +254,28 @@ class AgentWriter(TraceWriter):
             on_rate_by_service=on_rate_by_service,
         )
         self._agent_url = str(agent_url if agent_url is not None else config._trace_agent_url)
+        # For logs and reports, without credentials.
+        self._agent_url_text = lazy.load("ddtrace.internal.agent").redact_url(self._agent_url)
         api = api_version if api_version is not None else config._trace_api
         if api not in _SUPPORTED_APIS:
             log.warning("unsupported trace API version %r; using v0.5 (supported: v0.5, v0.4)", api)
             api = "v0.5"
         self._api_version = api
-        self._buffer_size = _setting(buffer_size, config._trace_writer_buffer_size, 20 << 20, int, "buffer_size", 1)
-        self._max_payload_size = _setting(
-            max_payload_size, config._trace_writer_payload_size, 20 << 20, int, "max_payload_size", 1
+        self._buffer_size = _setting(
+            buffer_size, config._trace_writer_buffer_size, 20 << 20, int, "buffer_size", "_trace_writer_buffer_size"
         )
-        self._interval = _setting(interval, config._trace_writer_interval_seconds, 1.0, float, "interval", 0.0)
-        self._timeout = _setting(timeout, config._agent_timeout_seconds, 2.0, float, "timeout", 0.001)
+        self._max_payload_size = _setting(
+            max_payload_size,
+            config._trace_writer_payload_size,
+            20 << 20,
+            int,
+            "max_payload_size",
+            "_trace_writer_payload_size",
+        )
+        self._interval = _setting(
+            interval, config._trace_writer_interval_seconds, 1.0, float, "interval", "_trace_writer_interval_seconds"
+        )
+        self._timeout = _setting(timeout, config._agent_timeout_seconds, 2.0, float, "timeout", "_agent_timeout_seconds")
         if headers is None:
             headers = _parse_headers(os.environ.get(ADDITIONAL_HEADERS_ENV, ""))
         self._extra_headers = dict(headers)
@@ -275,9 +296,20 @@ class AgentWriter(TraceWriter):
     def _reset_process_state(self):
         # Everything that belongs to one process: a forked child gets fresh ones.
         self._pid = os.getpid()
+        # Taken by the writer's own thread and by readers of the counters (stats(),
+        # flush()), never on the request path (see _on_push), and never held across
+        # anything that could switch greenlets.
         self._lock = threading.Lock()
-        self._send_lock = threading.Lock()
-        self._event = threading.Event()
+        # Held across sends (network I/O): made on first use, so that under gevent it
+        # is a gevent lock (a forked worker patches after the at-fork hooks ran); a
+        # real lock would block the whole worker while another greenlet holds it.
+        self._send_lock = None
+        # Held while no wake-up is pending: _wake() releases it (a single C call that
+        # never blocks), the writer thread's acquire(timeout=interval) consumes it.
+        # Unlike an Event, whose set() takes a lock, waking cannot deadlock when a
+        # signal handler interrupts a wake-up to trace and wake again. Made with the
+        # thread, for the same reason as the send lock.
+        self._wakeup = None
         self._trace_queue.reset()
         self._trace_queue.closed = self._stopped
         self._thread = None
@@ -288,13 +320,14 @@ class AgentWriter(TraceWriter):
         self._dropped = {}
         self._unreported = {}
         self._last_report = None
+        self._reports = 0
         self._sent_traces = 0
         self._sent_payloads = 0
         self._agent_error = None
         self._sends = 0
 
     def __repr__(self):
-        return "<AgentWriter %s %s>" % (self._agent_url, self._api_version)
+        return "<AgentWriter %s %s>" % (self._agent_url_text, self._api_version)
 
     # -------------------------------------------------------------- request path
 
@@ -311,32 +344,40 @@ class AgentWriter(TraceWriter):
         """Act on what ``TraceQueue.push`` reported (called only when it is not PUSH_OK).
 
         The tracer's aggregator calls this too, after pushing into ``_trace_queue``
-        itself. Must never raise.
+        itself. Must never raise, and takes no lock: a signal handler (or a finaliser)
+        may trace while the code it interrupted is right here, so nothing this takes
+        may be held by that code. The queue counts the drops itself; the start claim
+        is the queue's (PUSH_START is returned once); the wake-up is a lock release.
         """
         try:
             what = code & PUSH_WHAT
             if what in (PUSH_FULL, PUSH_TOO_LARGE, PUSH_CLOSED):
-                reason = {PUSH_FULL: DROP_BUFFER_FULL, PUSH_TOO_LARGE: DROP_TRACE_TOO_LARGE}.get(what, DROP_STOPPED)
-                n = len(spans)
-                with self._lock:
-                    self._count_drop(reason, 1, n)
-                log.debug("dropped a trace of %d span(s): %s", n, _DROP_TEXT[reason])
-            if code & PUSH_START:
-                with self._lock:
-                    start = self._thread is None and not self._stopped
-                    if start:
-                        self._thread = True  # claimed: started below, outside the lock
-                if start:
-                    self._start_thread()
+                log.debug("dropped a trace of %d span(s): %s", len(spans), _DROP_TEXT[_PUSH_DROPS[what]])
+            if code & PUSH_START and not self._stopped:
+                self._start_thread()
             if what in (PUSH_WAKE, PUSH_FULL):
                 if self._pid != os.getpid():
                     # Forked by something that skipped the at-fork hooks: the thread
                     # this queue waits for does not exist here. Checked only on this
                     # rare path, not on every write.
                     self._after_fork()
-                self._event.set()
+                self._wake()
         except Exception as e:
             report_internal_error(e, "queueing a trace for the agent")
+
+    def _wake(self):
+        wakeup = self._wakeup
+        if wakeup is None:
+            return  # no thread yet
+        try:
+            wakeup.release()
+        except RuntimeError:
+            pass  # a wake-up is pending already
+
+    def _collect_drops(self):
+        # Called with self._lock held: moves what the queue counted into the counters.
+        for what, (traces, spans) in self._trace_queue.take_drops().items():
+            self._count_drop(_PUSH_DROPS[what], traces, spans)
 
     def _count_drop(self, reason, traces, spans):
         # Called with self._lock held.
@@ -354,7 +395,10 @@ class AgentWriter(TraceWriter):
         log.debug("dropped %d trace(s), %d span(s): %s", traces, spans, _DROP_TEXT.get(reason, reason))
 
     def _start_thread(self):
-        t = threading.Thread(target=self._run, name="ddtrace.internal.writer", daemon=True)
+        wakeup = threading.Lock()
+        wakeup.acquire()
+        self._wakeup = wakeup
+        t = threading.Thread(target=self._run, args=(wakeup,), name="ddtrace.internal.writer", daemon=True)
         try:
             t.start()
         except Exception as e:
@@ -362,19 +406,16 @@ class AgentWriter(TraceWriter):
             # run, sends what is queued; nothing else can be done.
             log.debug("could not start the trace writer thread: %r", e)
             return
-        with self._lock:
-            if self._thread is True:
-                self._thread = t
+        self._thread = t
         _register_exit_hooks(self)
 
     # -------------------------------------------------------------- writer thread
 
-    def _run(self):
+    def _run(self, wakeup):
         suppress_current_thread()
+        interval = min(self._interval, threading.TIMEOUT_MAX)
         while True:
-            event = self._event
-            event.wait(self._interval)
-            event.clear()
+            wakeup.acquire(timeout=interval)
             try:
                 self._flush()
             except Exception as e:
@@ -386,6 +427,11 @@ class AgentWriter(TraceWriter):
         """Send everything queued. Returns False if another flush held the send lock
         past ``lock_timeout``."""
         send_lock = self._send_lock
+        if send_lock is None:
+            with self._lock:
+                send_lock = self._send_lock
+                if send_lock is None:
+                    send_lock = self._send_lock = threading.Lock()
         if not send_lock.acquire(timeout=lock_timeout):
             return False
         try:
@@ -406,33 +452,43 @@ class AgentWriter(TraceWriter):
                 from ddtrace.settings import config
 
                 if config._startup_logs_enabled:
-                    from ddtrace.internal.startup_logs import log_configuration
-
-                    log_configuration(self, self._agent_error)
+                    lazy.load("ddtrace.internal.startup_logs").log_configuration(self, self._agent_error)
             except Exception as e:
                 report_internal_error(e, "writing the start-up log")
         self._report_drops()
 
-    def _report_drops(self, force=False):
+    def _report_drops(self, final=False):
+        """Log the drops not reported yet, at most once per ``DD_TRACE_LOGGING_RATE``
+        seconds; ``final`` (the writer stops, the process exits): now, with the totals
+        of the writer's life in this process."""
         from ddtrace.internal import logger as _logger
 
         with self._lock:
-            if not self._unreported:
+            self._collect_drops()
+            # A final summary when something was not reported yet, or when several
+            # reports each told a part of it; one report that said it all is enough.
+            if not self._unreported and not (final and self._reports > 1):
                 return
             now = time.monotonic()
             last = self._last_report
-            if not force and last is not None and now - last < _logger.RATE_LIMIT_SECONDS:
+            if not final and last is not None and now - last < _logger.RATE_LIMIT_SECONDS:
                 return
-            unreported, self._unreported = self._unreported, {}
+            counts = self._dropped if final else self._unreported
+            counts = {r: tuple(c) for r, c in counts.items()}
+            self._unreported = {}
             self._last_report = now
-        traces = sum(c[0] for c in unreported.values())
-        spans = sum(c[1] for c in unreported.values())
+            self._reports += 1
+        traces = sum(c[0] for c in counts.values())
+        spans = sum(c[1] for c in counts.values())
         details = "; ".join(
-            "%s: %d trace(s), %d span(s)" % (_DROP_TEXT.get(r, r), c[0], c[1]) for r, c in sorted(unreported.items())
+            "%s: %d trace(s), %d span(s)" % (_DROP_TEXT.get(r, r), c[0], c[1]) for r, c in sorted(counts.items())
         )
-        agent = " (agent %s: %s)" % (self._agent_url, self._agent_error) if self._agent_error else ""
-        log.warning(
-            "dropped %d trace(s) (%d spans) that were not sent to the Datadog Agent%s: %s",
+        agent = " (agent %s: %s)" % (self._agent_url_text, self._agent_error) if self._agent_error else ""
+        # Not through the logger's per-call-site limit: this method limits itself, and a
+        # summary swallowed there (the final one above all) would hide the real count.
+        log.warning_always(
+            "%s %d trace(s) (%d spans) that were not sent to the Datadog Agent%s: %s",
+            "in all, dropped" if final else "dropped",
             traces,
             spans,
             agent,
@@ -442,9 +498,7 @@ class AgentWriter(TraceWriter):
     def _get_encoder(self):
         enc = self._encoder
         if enc is None or self._encoder_api != self._api_version:
-            from ddtrace.internal.encoding import create_encoder
-
-            enc = create_encoder(self._api_version, self._max_payload_size, self._max_payload_size)
+            enc = lazy.load("ddtrace.internal.encoding").create_encoder(self._api_version, self._max_payload_size, self._max_payload_size)
             self._encoder = enc
             self._encoder_api = self._api_version
         return enc
@@ -469,7 +523,14 @@ class AgentWriter(TraceWriter):
                 traces[nxt] = None
                 nxt += 1
             if added:
-                self._send_payload(enc, batch, added, spans, deadline)
+                try:
+                    self._send_payload(enc, batch, added, spans, deadline)
+                except Exception as e:
+                    # Whatever went wrong with this payload, its traces are counted and
+                    # the next ones still go.
+                    self._encoder = None
+                    self._drop(DROP_SEND_FAILED, added, spans)
+                    report_internal_error(e, "sending a payload to the agent")
             i = nxt
 
     def _send_payload(self, enc, batch, n_traces, n_spans, deadline):
@@ -513,14 +574,11 @@ class AgentWriter(TraceWriter):
 
     def _send(self, payload, count, content_type, deadline):
         """PUT one payload, retrying as needed. Returns ``_SENT``, ``_FALL_BACK`` or a drop reason."""
-        import random
-
+        random = lazy.load("random")
         self._sends += 1
         conn = self._conn
         if conn is None:
-            from ddtrace.internal.agent import AgentConnection
-
-            conn = self._conn = AgentConnection(self._agent_url)
+            conn = self._conn = lazy.load("ddtrace.internal.agent").AgentConnection(self._agent_url)
         try:
             conn.agent_url
         except ValueError as e:
@@ -528,9 +586,7 @@ class AgentWriter(TraceWriter):
             log.warning("cannot send traces: %s", e)
             return DROP_SEND_FAILED
         if self._headers is None:
-            from ddtrace.internal.agent import base_headers
-
-            self._headers = base_headers()
+            self._headers = lazy.load("ddtrace.internal.agent").base_headers()
         headers = dict(self._headers)
         headers.update(self._extra_headers)
         headers["Content-Type"] = content_type
@@ -556,7 +612,7 @@ class AgentWriter(TraceWriter):
                 status = resp.status
                 if 200 <= status < 300:
                     self._agent_error = None
-                    log.debug("sent %d trace(s) (%d bytes) to %s%s", count, len(payload), self._agent_url, path)
+                    log.debug("sent %d trace(s) (%d bytes) to %s%s", count, len(payload), self._agent_url_text, path)
                     self._on_accepted(api, resp)
                     return _SENT
                 error = "HTTP %d %s %s" % (status, resp.reason, resp.body[:200].decode("utf-8", "replace").strip())
@@ -564,7 +620,7 @@ class AgentWriter(TraceWriter):
                     self._agent_error = error
                     log.warning(
                         "the agent at %s does not accept v0.5 traces (%s); using v0.4 from now on",
-                        self._agent_url,
+                        self._agent_url_text,
                         error,
                     )
                     return _FALL_BACK
@@ -573,7 +629,7 @@ class AgentWriter(TraceWriter):
             if not retry:
                 log.error(
                     "the agent at %s rejected %d trace(s) (%d bytes): %s; they are dropped",
-                    self._agent_url,
+                    self._agent_url_text,
                     count,
                     len(payload),
                     error,
@@ -585,7 +641,7 @@ class AgentWriter(TraceWriter):
             delay = RETRY_BASE_DELAY * (2 ** (attempt - 1)) * (0.5 + random.random())
             if deadline is not None and time.monotonic() + delay >= deadline:
                 return DROP_SEND_FAILED
-            log.debug("sending traces to %s failed (%s); retrying in %.2fs", self._agent_url, error, delay)
+            log.debug("sending traces to %s failed (%s); retrying in %.2fs", self._agent_url_text, error, delay)
             time.sleep(delay)
 
     def _on_accepted(self, api, resp):
@@ -594,12 +650,12 @@ class AgentWriter(TraceWriter):
         body = resp.body
         if not body:
             return
-        import json
-
         try:
-            data = json.loads(body)
-        except ValueError:
-            log.debug("the agent's answer is not JSON: %r", body[:200])
+            data = lazy.load("json").loads(body)
+        except Exception as e:
+            # Not JSON, or JSON nested past the recursion limit (RecursionError), or too
+            # big to decode: the payload was accepted all the same.
+            log.debug("the agent's answer is not usable JSON (%s): %r", type(e).__name__, body[:200])
             return
         rates = data.get("rate_by_service") if isinstance(data, dict) else None
         if rates is None:
@@ -645,7 +701,7 @@ class AgentWriter(TraceWriter):
                 self._trace_queue.closed = True
             self.flush_queue(timeout)
             self._exiting = True
-            self._event.set()
+            self._wake()
             t = self._thread
             if isinstance(t, threading.Thread) and t is not threading.current_thread():
                 t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
@@ -654,7 +710,7 @@ class AgentWriter(TraceWriter):
                 if conn is not None:
                     conn.close()
             _started_writers.discard(self)
-            self._report_drops(force=True)
+            self._report_drops(final=True)
         except Exception as e:
             report_internal_error(e, "stopping the trace writer")
 
@@ -671,6 +727,7 @@ class AgentWriter(TraceWriter):
         None once the agent accepted a payload).
         """
         with self._lock:
+            self._collect_drops()
             return {
                 "queued_traces": len(self._trace_queue),
                 "queued_spans": self._trace_queue.spans,
@@ -703,7 +760,7 @@ class AgentWriter(TraceWriter):
             if traces:
                 with self._lock:
                     self._count_drop(DROP_EXIT_TIMEOUT, len(traces), n_spans)
-        self._report_drops(force=True)
+        self._report_drops(final=True)
 
 
 def create_default_writer():
@@ -713,16 +770,13 @@ def create_default_writer():
 
 # ---------------------------------------------------------------- process hooks
 
-#: Most seconds a fork waits for the writer to finish importing what it sends with.
-FORK_WAIT_SECONDS = 5.0
-
-# A fork while another thread is half-way through an import leaves the child with a
-# half-initialised module in sys.modules, which then fails to import there for good (a
-# gunicorn --preload master forking workers while its writer thread imported
-# http.client would leave those workers unable to send). So the modules needed for
-# sending are imported once, under a lock that fork waits for.
-_import_guard = threading.Lock()
-_guard_held_for_fork = False
+# What the writer thread needs to send is imported before its first send, as one
+# guarded lazy load (see ddtrace.internal.lazy): a fork waits for it, so a child never
+# inherits a half-imported http.client (a gunicorn --preload master forking workers
+# while its writer thread imported it would leave those workers unable to send). That
+# includes what the standard library imports by itself on a first use: the first
+# connection's getaddrinfo() loads the idna codec. No import of the writer thread
+# happens outside this load (tests/internal/test_lazy_loads.py checks it).
 _sending_modules_loaded = False
 
 
@@ -730,11 +784,12 @@ def _load_sending_modules():
     global _sending_modules_loaded
     if _sending_modules_loaded:
         return
-    with _import_guard:
+    with lazy.loading():
         import http.client  # noqa: F401
         import json  # noqa: F401
         import logging  # noqa: F401  (the thread's warnings import it otherwise)
         import random  # noqa: F401
+        import socket  # noqa: F401
         import urllib.parse  # noqa: F401
 
         import ddtrace.internal.agent  # noqa: F401
@@ -742,27 +797,11 @@ def _load_sending_modules():
         from ddtrace.internal.encoding import create_encoder
 
         create_encoder("v0.4", 1, 1)  # an encoder may import its own dependencies
+        "localhost".encode("idna")  # what socket.getaddrinfo() imports on its first call
         _sending_modules_loaded = True
 
 
-def _before_fork():
-    global _guard_held_for_fork
-    # Bounded: if the forking thread itself holds an import lock the writer waits for,
-    # waiting longer would only deadlock.
-    _guard_held_for_fork = _import_guard.acquire(timeout=FORK_WAIT_SECONDS)
-
-
-def _after_fork_in_parent():
-    global _guard_held_for_fork
-    if _guard_held_for_fork:
-        _guard_held_for_fork = False
-        _import_guard.release()
-
-
 def _after_fork_in_child():
-    global _import_guard, _guard_held_for_fork
-    _import_guard = threading.Lock()
-    _guard_held_for_fork = False
     for writer in list(_all_writers):
         try:
             if writer._pid != os.getpid():  # the tracer's own hook may have reset it already
@@ -771,25 +810,24 @@ def _after_fork_in_child():
             report_internal_error(e, "resetting a trace writer in a forked child")
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
+forks.register(_after_fork_in_child)
 
 
 def _register_exit_hooks(writer):
     global _atexit_registered
     _started_writers.add(writer)
     if not _atexit_registered:
-        import atexit
-
-        atexit.register(_flush_at_exit)
+        lazy.load("atexit").register(_flush_at_exit)
+        # And for a process that leaves without running Python's atexit hooks at all
+        # (a uWSGI master calls C's exit(): its import-time traces would be lost).
+        call_at_c_exit(_flush_at_c_exit)
         _atexit_registered = True
     mp = sys.modules.get("multiprocessing")
     if mp is not None:
         # A multiprocessing child started with fork leaves through os._exit, skipping
         # atexit; its own finalisers run first, so send from one of those.
         try:
-            from multiprocessing import util
-
+            util = lazy.load("multiprocessing.util")
             util.Finalize(writer, _flush_one_at_exit, args=(weakref.ref(writer),), exitpriority=100)
         except Exception as e:
             log.debug("could not register a multiprocessing exit hook: %r", e)
@@ -805,7 +843,17 @@ def _flush_one_at_exit(ref):
             report_internal_error(e, "sending traces at exit")
 
 
+_exit_flushed_in = None
+
+
+def _flush_at_c_exit():
+    if _exit_flushed_in != os.getpid():  # Python's own exit hooks did not run
+        _flush_at_exit()
+
+
 def _flush_at_exit():
+    global _exit_flushed_in
+    _exit_flushed_in = os.getpid()
     deadline = time.monotonic() + EXIT_FLUSH_SECONDS
     for writer in list(_started_writers):
         try:

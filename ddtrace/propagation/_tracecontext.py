@@ -5,6 +5,7 @@ lowercase. Our ``tracestate`` list member is ``dd=s:<priority>;o:<origin>;p:<par
 t.<tag>:<value>``; ``=`` is not allowed in a tracestate value, so it travels as ``~``.
 Other vendors' members are kept, after ours.
 """
+from ddtrace.internal import lazy
 from ddtrace.propagation._utils import DECISION_MAKER_KEY
 from ddtrace.propagation._utils import LAST_PARENT_ID_KEY
 from ddtrace.propagation._utils import ORIGIN_KEY
@@ -32,8 +33,7 @@ _member_re = None
 def _member_pattern():
     global _member_re
     if _member_re is None:
-        import re
-
+        re = lazy.load("re")
         key = r"(?:[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})"
         value = r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]"
         _member_re = re.compile("(%s)=%s" % (key, value))

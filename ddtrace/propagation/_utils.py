@@ -50,13 +50,17 @@ def collect_headers(headers):
     """The propagation headers of ``headers`` as ``{normalised name: str value}``.
 
     Names match case-insensitively, and WSGI environ keys (``HTTP_X_DATADOG_TRACE_ID``)
-    match too. Non-string names or values are skipped. When two spellings of one header
-    are present, the first one seen wins. Raises whatever iterating ``headers`` raises.
+    match too. Names and values may be ``bytes`` (message headers: Kafka and the like
+    carry them so), decoded as UTF-8; other types are skipped. When two spellings of
+    one header are present, the first one seen wins. Raises whatever iterating
+    ``headers`` raises.
     """
     found = {}
     for key, value in headers.items():
         if not isinstance(key, str):
-            continue
+            if not isinstance(key, (bytes, bytearray)):
+                continue
+            key = bytes(key).decode("latin-1")
         name = key.lower()
         if name not in HEADER_NAMES:
             if name.startswith("http_"):
@@ -66,7 +70,13 @@ def collect_headers(headers):
                 continue
         if name in found:
             continue
-        if not isinstance(value, str):
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            try:
+                value = bytes(value).decode("utf-8")
+            except UnicodeDecodeError:
+                log.debug("propagation header %r ignored: its value is not UTF-8", key)
+                continue
+        elif not isinstance(value, str):
             log.debug("propagation header %r ignored: its value is a %s, not a str", key, type(value).__name__)
             continue
         found[name] = value

@@ -4,15 +4,13 @@
 ``ddtrace.settings._env``) the first time one of its settings is read, so importing
 this package costs next to nothing. See :class:`Config` and :doc:`configuration`.
 """
-import os as _os
-
+from ddtrace.internal import forks as _forks
 from ddtrace.settings._config import Config
 from ddtrace.settings.integration import IntegrationConfig
 
 #: The process-wide configuration (also ``ddtrace.config``).
 config = Config()
 
-if hasattr(_os, "register_at_fork"):
-    _os.register_at_fork(after_in_child=config._after_fork_in_child)
+_forks.register(config._after_fork_in_child)
 
 __all__ = ["Config", "IntegrationConfig", "config"]

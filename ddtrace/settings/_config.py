@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _thread
 
+from ddtrace.internal import lazy
 from ddtrace.settings.integration import IntegrationConfig
 
 _MiB = 1 << 20
@@ -57,7 +58,36 @@ SAFE_DEFAULTS = {
 
 SETTING_NAMES = frozenset(SAFE_DEFAULTS)
 
+#: Valid ranges of the writer's numeric settings, ``(lowest, highest, lowest allowed)``:
+#: outside them a value cannot work (it would overflow a timeout or a C counter, or make
+#: payloads the agent refuses), so it is reported and the default used. Shared by the
+#: ``DD_*`` declarations and the ``AgentWriter`` arguments.
+WRITER_LIMITS = {
+    # seconds; > 0
+    "_agent_timeout_seconds": (0.0, 3600.0, False),
+    "_trace_writer_interval_seconds": (0.0, 3600.0, False),
+    # bytes; the agent refuses payloads over 50 MiB
+    "_trace_writer_buffer_size": (1, 1 << 30, True),
+    "_trace_writer_payload_size": (1, 50 * _MiB, True),
+    # spans
+    "_partial_flush_min_spans": (1, 1_000_000, True),
+}
+
 _UNSET = object()
+
+#: ``(variable, value)`` pairs already reported as invalid in this process.
+_reported_values = set()
+
+
+def first_report(variable, raw):
+    """True the first time an invalid ``raw`` value of ``variable`` is reported: several
+    readers look at some variables (``patch_all()`` and the integration's own settings
+    both read ``DD_TRACE_<NAME>_ENABLED``), and the user should read about it once."""
+    key = (variable, raw)
+    if key in _reported_values:
+        return False
+    _reported_values.add(key)
+    return True
 
 
 class Config:
@@ -92,6 +122,8 @@ class Config:
         self.__dict__["_generation"] = 0
         self._environ = environ
         self._loaded = False
+        # The id of the thread reading this configuration, while it does: see _load.
+        self._loader = None
         self._lock = _thread.RLock()
         self._on_load_callbacks = []
         self._integrations = {}
@@ -120,8 +152,13 @@ class Config:
             raise AttributeError(name)
         if not d["_loaded"]:
             self._load()
-            if name in d:
-                return d[name]
+            if not d["_loaded"] and name in SETTING_NAMES and name not in d:
+                # Re-entered from inside the load (see _load): a stand-in value, not stored.
+                return _provisional(name)
+        if name in d:
+            # Loaded by another thread (or by a signal handler on this one) since the
+            # lookup that brought us here missed it.
+            return d[name]
         if name.startswith("_") or name in SETTING_NAMES:
             raise AttributeError("'Config' object has no attribute %r" % (name,))
         return self._integration(name)
@@ -133,42 +170,65 @@ class Config:
     # -- loading
 
     def _load(self):
-        from ddtrace.internal.logger import report_internal_error
-
+        # Other threads wait on the lock for the load to finish. The thread doing it may
+        # come back here from inside it: a finaliser run by a garbage collection, or a
+        # signal handler, that traces. Loading again from there would find half-imported
+        # modules (envier, _env) and could only fall back to defaults, for good. So the
+        # nested call returns without loading; its caller gets stand-in values that
+        # nothing keeps (see __getattr__), and the tracer holds back the traces that
+        # finish meanwhile until the outer load is done (ddtrace.internal.lazy.after_loads).
+        d = self.__dict__
+        me = _thread.get_ident()
+        if d.get("_loader") == me:
+            return
         with self._lock:
             if self._loaded:
                 return
-            try:
-                from ddtrace.settings._env import read_tracer_settings
-
-                values, origins, warnings = read_tracer_settings(self._environ)
-            except Exception as e:
-                report_internal_error(e, "reading the DD_* configuration; using defaults")
-                values = _safe_defaults()
-                origins = dict.fromkeys(values, "default")
-                warnings = []
-            d = self.__dict__
-            for name, value in values.items():
-                if name in d:  # assigned in code before the first use
-                    origins[name] = "code"
-                else:
-                    d[name] = value
-            self._loaded_values = {name: d[name] for name in values}
-            self._origins = origins
-            self._load_warnings = warnings
-            self._loaded = True
-
-            if d.get("_debug_mode"):
+            # A guarded lazy load: a fork waits for it, so a child never inherits a
+            # half-imported envier or a half-read configuration. The reader is marked
+            # inside it, so that whatever is handed stand-ins also sees itself inside a
+            # load (and defers its traces); interrupted before the mark, a nested call
+            # simply does the whole load, and this one finds it done.
+            with lazy.loading():
+                d["_loader"] = me
                 try:
-                    from ddtrace.internal.logger import enable_debug
+                    if not self._loaded:
+                        self._read()
+                finally:
+                    d["_loader"] = None
 
-                    enable_debug()
-                except Exception as e:
-                    report_internal_error(e, "turning on debug logging")
+    def _read(self):
+        from ddtrace.internal.logger import report_internal_error
 
-            callbacks, self._on_load_callbacks = self._on_load_callbacks, []
-            for fn in callbacks:
-                _call(fn)
+        try:
+            values, origins, warnings = lazy.load("ddtrace.settings._env").read_tracer_settings(self._environ)
+        except Exception as e:
+            report_internal_error(e, "reading the DD_* configuration; using defaults")
+            values = _safe_defaults()
+            origins = dict.fromkeys(values, "default")
+            warnings = []
+        d = self.__dict__
+        for name, value in values.items():
+            if name in d:  # assigned in code before the first use
+                origins[name] = "code"
+            else:
+                d[name] = value
+        self._loaded_values = {name: d[name] for name in values}
+        self._origins = origins
+        self._load_warnings = warnings
+        self._loaded = True
+
+        if d.get("_debug_mode"):
+            try:
+                from ddtrace.internal.logger import enable_debug
+
+                enable_debug()
+            except Exception as e:
+                report_internal_error(e, "turning on debug logging")
+
+        callbacks, self._on_load_callbacks = self._on_load_callbacks, []
+        for fn in callbacks:
+            _call(fn)
 
     def _on_load(self, fn):
         """Call ``fn()`` once the configuration is loaded: now if it already is, else
@@ -196,8 +256,9 @@ class Config:
 
     def _after_fork_in_child(self):
         # A thread of the parent may have held the lock at fork time; in the child that
-        # thread is gone and the lock would never be released.
+        # thread is gone and the lock would never be released, nor the load finished.
         self._lock = _thread.RLock()
+        self.__dict__["_loader"] = None
 
     def _ensure_loaded(self):
         if not self._loaded:
@@ -273,12 +334,16 @@ class Config:
         return "<ddtrace Config (%s), integrations: %s>" % (state, ", ".join(sorted(self._integrations)) or "none")
 
 
+def _provisional(name):
+    """The stand-in for setting ``name`` while the configuration is being read."""
+    value = SAFE_DEFAULTS[name]
+    return type(value)(value) if isinstance(value, (dict, list)) else value
+
+
 def _safe_defaults():
     values = {k: (type(v)(v) if isinstance(v, (dict, list)) else v) for k, v in SAFE_DEFAULTS.items()}
     try:
-        from ddtrace.settings._parse import DEFAULT_QUERY_STRING_REGEXP
-
-        values["_obfuscation_query_string_regexp"] = DEFAULT_QUERY_STRING_REGEXP
+        values["_obfuscation_query_string_regexp"] = lazy.load("ddtrace.settings._parse").DEFAULT_QUERY_STRING_REGEXP
     except Exception:  # without it no query string is redacted; the reason was already reported
         pass
     return values

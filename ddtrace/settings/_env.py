@@ -14,9 +14,13 @@ from __future__ import annotations
 import typing as t
 
 from envier import Env
+from envier.env import EnvVariable
 
+from ddtrace.internal.agent import redact_url
 from ddtrace.settings import _agent
 from ddtrace.settings import _parse
+from ddtrace.settings._config import WRITER_LIMITS
+from ddtrace.settings._config import first_report
 
 #: The propagation styles used when no DD_TRACE_PROPAGATION_STYLE* variable is set.
 DEFAULT_PROPAGATION_STYLES = ("datadog", "tracecontext", "baggage")
@@ -27,6 +31,9 @@ DEFAULT_QUERY_STRING_REGEXP = _parse.DEFAULT_QUERY_STRING_REGEXP
 # Variables whose empty value means something (here: "disable obfuscation"); for every
 # other variable an empty or blank value counts as unset.
 _EMPTY_IS_A_VALUE = frozenset(("DD_TRACE_OBFUSCATION_QUERY_STRING_REGEXP",))
+
+# Variables whose value may hold credentials (http://user:pass@host): never logged as is.
+_URL_VARIABLES = frozenset(("DD_TRACE_AGENT_URL", "DD_DOGSTATSD_URL"))
 
 # Partial-value warnings (a bad item in an otherwise good list) raised while parsing.
 _notes = []
@@ -57,15 +64,19 @@ def _rate(raw):
     return _parse.parse_float(raw, 0.0, 1.0)
 
 
-def _positive_float(raw):
-    return _parse.parse_float(raw, 0.0, None, low_inclusive=False)
-
-
 def _int_at_least(low, high=None):
     def parse(raw):
         return _parse.parse_int(raw, low, high)
 
     return parse
+
+
+def _in_range(setting):
+    """The parser of a number with a range in ``WRITER_LIMITS``."""
+    low, high, inclusive = WRITER_LIMITS[setting]
+    if isinstance(low, float):
+        return lambda raw: _parse.parse_float(raw, low, high, low_inclusive=inclusive)
+    return _int_at_least(low, high)
 
 
 def _key_values(name, **kwargs):
@@ -130,6 +141,10 @@ class _Reader(Env):
             value = var(self, self._full_prefix)
         except Exception as e:
             reason = e.args[0] if isinstance(e, ValueError) and e.args else str(e)
+            if self.source.is_process_environment() and not first_report(name, raw):
+                return fresh(var.default), "default"
+            if raw is not None and name in _URL_VARIABLES:
+                raw = redact_url(raw)
             warn(
                 "Invalid value for %s: %r (%s); using the default %s",
                 name,
@@ -151,6 +166,11 @@ class _Source:
     def __init__(self, environ):
         self._environ = environ
 
+    def is_process_environment(self):
+        import os
+
+        return self._environ is os.environ
+
     def get(self, key, default=None):
         value = self._environ.get(key)
         if value is None or (not value.strip() and key not in _EMPTY_IS_A_VALUE):
@@ -160,8 +180,6 @@ class _Source:
 
 def declared(cls):
     """``(attribute, EnvVariable)`` for the variables a reader class declares, in order."""
-    from envier.env import EnvVariable
-
     seen = set()
     for klass in reversed(cls.__mro__):
         for attr, var in vars(klass).items():
@@ -331,10 +349,11 @@ class TracerEnv(_Reader):
     _agent_timeout_seconds = Env.var(
         float,
         "trace.agent_timeout_seconds",
-        parser=_positive_float,
+        parser=_in_range("_agent_timeout_seconds"),
         default=2.0,
         help_type="Float",
-        help="Timeout, in seconds, of each request to the agent",
+        help="Most seconds a request to the agent may take, from connecting to the last byte of "
+        "the answer (more than 0, at most 3600)",
     )
     _trace_api = Env.var(
         str,
@@ -348,28 +367,30 @@ class TracerEnv(_Reader):
     _trace_writer_buffer_size = Env.var(
         int,
         "trace.writer_buffer_size_bytes",
-        parser=_int_at_least(1),
+        parser=_in_range("_trace_writer_buffer_size"),
         default=20 * _MiB,
         help_type="Integer",
         help_default="20971520 (20 MiB)",
-        help="Most bytes of encoded traces held between flushes; traces beyond it are dropped and counted",
+        help="Most bytes of encoded traces held between flushes; traces beyond it are dropped and "
+        "counted (1 to 1073741824, 1 GiB)",
     )
     _trace_writer_payload_size = Env.var(
         int,
         "trace.writer_max_payload_size_bytes",
-        parser=_int_at_least(1),
+        parser=_in_range("_trace_writer_payload_size"),
         default=20 * _MiB,
         help_type="Integer",
         help_default="20971520 (20 MiB)",
-        help="Largest payload sent to the agent in one request",
+        help="Largest payload sent to the agent in one request (1 to 52428800: the agent refuses "
+        "payloads over 50 MiB)",
     )
     _trace_writer_interval_seconds = Env.var(
         float,
         "trace.writer_interval_seconds",
-        parser=_positive_float,
+        parser=_in_range("_trace_writer_interval_seconds"),
         default=1.0,
         help_type="Float",
-        help="Seconds between flushes of finished traces to the agent",
+        help="Seconds between flushes of finished traces to the agent (more than 0, at most 3600)",
     )
     _report_hostname = Env.var(
         bool,
@@ -439,10 +460,10 @@ class TracerEnv(_Reader):
     _partial_flush_min_spans = Env.var(
         int,
         "trace.partial_flush_min_spans",
-        parser=_int_at_least(1),
+        parser=_in_range("_partial_flush_min_spans"),
         default=300,
         help_type="Integer",
-        help="Finished spans that trigger a partial flush (at least 1)",
+        help="Finished spans that trigger a partial flush (1 to 1000000)",
     )
 
     # -- propagation

@@ -73,6 +73,8 @@ def _bounds_text(what, low, high, low_inclusive):
     if low is None and high is None:
         return "expected %s" % what
     if low is not None and high is not None:
+        if not low_inclusive:
+            return "expected %s greater than %s and at most %s" % (what, _num(low), _num(high))
         return "expected %s between %s and %s" % (what, _num(low), _num(high))
     if low is not None:
         return "expected %s %s %s" % (what, ">=" if low_inclusive else ">", _num(low))
@@ -229,7 +231,8 @@ def parse_agent_url(raw):
         if not rest.startswith("/"):
             raise ValueError("expected an absolute socket path, as in unix:///var/run/datadog/apm.socket")
         return "unix://" + rest
-    netloc = rest.split("/", 1)[0]
+    # Credentials (user:pass@) are not used, but do not make the URL invalid.
+    netloc = rest.split("/", 1)[0].rpartition("@")[2]
     if not netloc:
         raise ValueError("expected a host, as in http://localhost:8126")
     port = None

@@ -126,9 +126,9 @@ class IntegrationConfig:
         from ddtrace.internal.logger import report_internal_error
 
         try:
-            from ddtrace.settings._env import read_integration_settings
+            from ddtrace.internal.lazy import load
 
-            values, origins = read_integration_settings(self._name, self._environ, declared)
+            values, origins = load("ddtrace.settings._env").read_integration_settings(self._name, self._environ, declared)
         except Exception as e:  # envier missing or broken: defaults only
             report_internal_error(e, "reading the settings of integration %r" % (self._name,))
             return
@@ -262,8 +262,9 @@ class IntegrationConfig:
     def _sources(self):
         """``[(variable, value, origin)]`` of the settings read from the environment:
         the common ones and the integration's own declared ones."""
-        from ddtrace.settings._env import integration_variables
+        from ddtrace.internal.lazy import load
 
+        integration_variables = load("ddtrace.settings._env").integration_variables
         d = self.__dict__
         rows = []
         for key, variable in integration_variables(self._name, self._declared):

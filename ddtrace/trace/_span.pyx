@@ -28,6 +28,8 @@ import contextvars
 import os
 import sys
 
+from ddtrace.internal import forks as _forks
+from ddtrace.internal import lazy as _lazy
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.settings import config as _config
@@ -51,6 +53,10 @@ cdef object _UINT64 = 0xFFFFFFFFFFFFFFFF
 cdef object _INT64_MIN = -(2 ** 63)
 cdef object _INT64_MAX = 2 ** 63 - 1
 cdef frozenset _SPECIAL_TAGS = frozenset(("manual.keep", "manual.drop", "sampling.priority", "service.name", "span.type"))
+
+# Threads inside a lazy load of the tracer (ddtrace.internal.lazy): the same dict for
+# the process's life, empty nearly always, so checking it costs next to nothing.
+cdef dict _loads_in_flight = _lazy.in_flight
 
 # The active span (or remote Context) of the current thread / task.
 _active = contextvars.ContextVar("ddtrace_active", default=None)
@@ -90,8 +96,35 @@ def _reseed():
 
 
 _reseed()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reseed)
+_forks.register(_reseed)
+
+
+# Every libc fork runs this in the child, whether or not Python's at-fork hooks run
+# afterwards (uWSGI forks its workers in C and does not run them): see
+# ddtrace.internal.forks. The core compares the count with the last one it saw before
+# it makes ids or flushes a trace, and runs the child-side hooks on a difference.
+cdef extern from "pthread.h":
+    int pthread_atfork(void (*prepare)() noexcept nogil, void (*parent)() noexcept nogil, void (*child)() noexcept nogil)
+
+cdef unsigned long _forks_counted = 0
+cdef unsigned long _forks_seen = 0
+
+
+cdef void _count_fork() noexcept nogil:
+    global _forks_counted
+    _forks_counted += 1
+
+
+pthread_atfork(NULL, NULL, _count_fork)
+
+
+cdef void _notice_fork():
+    global _forks_seen
+    _forks_seen = _forks_counted
+    try:
+        _forks.run_in_child()
+    except Exception as e:
+        report_internal_error(e, "resetting the tracer in a forked child")
 
 
 cdef inline uint64_t _rand64():
@@ -409,9 +442,7 @@ cdef class SpanAggregator:
             return
         sampler = self.sampler
         if sampler is None:
-            from ddtrace.trace.sampler import DatadogSampler
-
-            sampler = self.sampler = DatadogSampler()
+            sampler = self.sampler = _lazy.load("ddtrace.trace.sampler").DatadogSampler()
         while span._parent is not None:
             span = span._parent
         sampler.sample(span)
@@ -446,6 +477,15 @@ cdef class SpanAggregator:
         cdef dict meta
         cdef str origin
         if not spans:
+            return
+        if _forks_seen != _forks_counted:
+            _notice_fork()
+        if _loads_in_flight and _lazy.in_load():
+            # This thread is inside one of the tracer's lazy loads: a signal handler or
+            # a finaliser interrupted it and traced. What a flush needs (the
+            # configuration, the sampler, the writer) may be the very thing half-loaded
+            # underneath; the trace is flushed once that load is done.
+            _lazy.after_loads(_DeferredFlush(self, trace, spans))
             return
         try:
             if not self._is_enabled():  # also refreshes the settings read below
@@ -523,10 +563,45 @@ cdef class SpanAggregator:
             report_internal_error(e, "processing a finished trace")
 
 
+cdef class _DeferredFlush:
+    cdef SpanAggregator agg
+    cdef _Trace trace
+    cdef list spans
+
+    def __cinit__(self, SpanAggregator agg, _Trace trace, list spans):
+        self.agg = agg
+        self.trace = trace
+        self.spans = spans
+
+    def __call__(self):
+        cdef Span span
+        # Spans started meanwhile got the stand-in service of a configuration that was
+        # not read yet (None): give them the real default.
+        service = _config.service
+        if service is not None:
+            for span in self.spans:
+                if span.service is None:
+                    span.service = service
+        self.agg._flush(self.trace, self.spans)
+
+
 # ---------------------------------------------------------------- Span
 
 cdef object _format_exc_info = None
 cdef object _SpanLink = None
+
+
+cdef list _pairs(Span span, object items, str what):
+    # What set_tags / set_metrics iterate over; never raises (a tag is not worth an error).
+    if items is None:
+        return []
+    try:
+        if hasattr(items, "items"):
+            return list(items.items())
+        return [(k, v) for k, v in items]
+    except Exception:
+        log.debug("span %r: set_%s(%r): not a mapping; nothing set", span.name, what, type(items).__name__)
+        return []
 
 
 cdef inline void _set_priority(Span span, int priority, str dm):
@@ -558,6 +633,8 @@ cdef class Span:
         context=None,
         links=None,
     ):
+        if _forks_seen != _forks_counted:
+            _notice_fork()
         self.name = name
         self.service = service
         self.resource = name if resource is None else resource
@@ -701,7 +778,8 @@ cdef class Span:
                 log.debug("span %r: sampling.priority %r is not an integer; ignored", self.name, value)
 
     def set_tags(self, tags):
-        for k, v in tags.items():
+        """Set several tags: a dict (or any mapping, or ``(key, value)`` pairs); None sets none."""
+        for k, v in _pairs(self, tags, "tags"):
             self.set_tag(k, v)
 
     cpdef set_tag_str(self, key, value):
@@ -752,7 +830,8 @@ cdef class Span:
             self._meta.pop(key, None)
 
     def set_metrics(self, metrics):
-        for k, v in metrics.items():
+        """Set several metrics: a dict (or any mapping, or ``(key, value)`` pairs); None sets none."""
+        for k, v in _pairs(self, metrics, "metrics"):
             self.set_metric(k, v)
 
     def get_metric(self, key):
@@ -770,9 +849,7 @@ cdef class Span:
             return
         try:
             if _format_exc_info is None:
-                from ddtrace.trace._errors import format_exc_info as fn
-
-                _format_exc_info = fn
+                _format_exc_info = _lazy.load("ddtrace.trace._errors").format_exc_info
             type_name, message, stack = _format_exc_info(exc_type, exc_val, exc_tb)
         except Exception as e:
             report_internal_error(e, "recording an exception on a span")
@@ -789,9 +866,7 @@ cdef class Span:
         if exc_type is not None:
             self.set_exc_info(exc_type, exc_val, exc_tb)
             return
-        from ddtrace.trace._errors import format_stack
-
-        self._meta["error.stack"] = format_stack(limit)
+        self._meta["error.stack"] = _lazy.load("ddtrace.trace._errors").format_stack(limit)
 
     # -- links and context
 
@@ -799,9 +874,7 @@ cdef class Span:
         """Link this span to another span (of this or another trace)."""
         global _SpanLink
         if _SpanLink is None:
-            from ddtrace.trace.links import SpanLink as cls
-
-            _SpanLink = cls
+            _SpanLink = _lazy.load("ddtrace.trace.links").SpanLink
         if self._links is None:
             self._links = []
         self._links.append(_SpanLink(trace_id, span_id, tracestate=tracestate, flags=flags, attributes=attributes))
@@ -875,6 +948,8 @@ cdef inline Span _start(
     cdef Span p
     cdef Context remote
     cdef _Trace trace
+    if _forks_seen != _forks_counted:
+        _notice_fork()
     span.name = name
     span.resource = name if resource is None else resource
     span.span_type = span_type
@@ -952,8 +1027,12 @@ cdef class TracerCore:
         self._aggregator.enabled = bool(value)
 
     cdef inline bint _use128(self):
+        cdef int use
         if self._id128 < 0:
-            self._id128 = 1 if _config._128_bit_trace_id_enabled else 0
+            use = 1 if _config._128_bit_trace_id_enabled else 0
+            if not _config._loaded:
+                return use == 1  # a stand-in while the configuration loads: not kept
+            self._id128 = use
         return self._id128 == 1
 
     def trace(self, name, service=None, resource=None, span_type=None):

@@ -1,4 +1,5 @@
 """Trace filters: user code that edits or drops whole traces before they are sent."""
+from ddtrace.internal import lazy
 
 
 class TraceFilter:
@@ -18,8 +19,7 @@ class FilterRequestsOnUrl(TraceFilter):
     """Drop traces whose local root has an ``http.url`` matching any of the regexps."""
 
     def __init__(self, regexps):
-        import re
-
+        re = lazy.load("re")
         if isinstance(regexps, str):
             regexps = [regexps]
         self._regexps = [re.compile(r) for r in regexps]

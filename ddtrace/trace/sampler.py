@@ -20,6 +20,7 @@ from ddtrace.constants import AUTO_KEEP
 from ddtrace.constants import AUTO_REJECT
 from ddtrace.constants import USER_KEEP
 from ddtrace.constants import USER_REJECT
+from ddtrace.internal import lazy
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.internal.rate_limiter import RateLimiter
@@ -113,10 +114,8 @@ def _build_rules(raw, source):
     if isinstance(raw, (str, bytes)):
         if not raw.strip():
             return []
-        import json
-
         try:
-            raw = json.loads(raw)
+            raw = lazy.load("json").loads(raw)
         except ValueError as e:
             log.warning("%s is not valid JSON (%s); no sampling rules are used", source, e)
             return []

@@ -6,6 +6,8 @@ and tags with glob patterns: ``*`` matches any run of characters (including none
 and covers the whole value. A pattern made only of ``*`` (or a field left out)
 places no constraint at all, not even that the tag exists.
 """
+from ddtrace.internal import lazy
+
 #: Knuth's multiplicative hashing constant: spreads sequential trace ids evenly.
 KNUTH_FACTOR = 1111111111111111111
 _MASK64 = 0xFFFFFFFFFFFFFFFF
@@ -48,8 +50,7 @@ class _Glob:
     def __init__(self, pattern):
         self.pattern = pattern
         if "*" in pattern or "?" in pattern:
-            import re
-
+            re = lazy.load("re")
             parts = []
             for ch in pattern:
                 if ch == "*":

@@ -4,10 +4,11 @@ Span start/finish and trace assembly run in the compiled core (``_span.pyx``); t
 module adds configuration, decorators, flushing and fork handling around it.
 """
 import functools
-import os
 import sys
 import weakref
 
+from ddtrace.internal import forks
+from ddtrace.internal import lazy
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.logger import report_internal_error
 from ddtrace.settings import config
@@ -50,8 +51,7 @@ def _after_fork_in_child():
             report_internal_error(e, "resetting the tracer in a forked child")
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+forks.register(_after_fork_in_child)
 
 
 class Tracer(TracerCore):
@@ -67,9 +67,7 @@ class Tracer(TracerCore):
         config._on_load(self._apply_config)
 
     def _new_default_writer(self):
-        from ddtrace.internal.writer import create_default_writer
-
-        return self._bind_writer(create_default_writer())
+        return self._bind_writer(lazy.load("ddtrace.internal.writer").create_default_writer())
 
     def _bind_writer(self, writer):
         """Have ``writer`` hand the agent's sample rates to this tracer's sampler (the
@@ -96,10 +94,8 @@ class Tracer(TracerCore):
 
     @property
     def context_provider(self):
-        from ddtrace.trace.provider import DefaultContextProvider
-
         if self._context_provider is None:
-            return DefaultContextProvider()
+            return lazy.load("ddtrace.trace.provider").DefaultContextProvider()
         return self._context_provider
 
     @property
@@ -117,9 +113,7 @@ class Tracer(TracerCore):
     def _sampler(self):
         agg = self._aggregator
         if agg.sampler is None:
-            from ddtrace.trace.sampler import DatadogSampler
-
-            agg.sampler = DatadogSampler()
+            agg.sampler = lazy.load("ddtrace.trace.sampler").DatadogSampler()
         return agg.sampler
 
     @_sampler.setter
@@ -155,9 +149,7 @@ class Tracer(TracerCore):
         if enabled is not None:
             agg.enabled = bool(enabled)
         if context_provider is not None:
-            from ddtrace.trace.provider import DefaultContextProvider
-
-            if type(context_provider) is DefaultContextProvider:
+            if type(context_provider) is lazy.load("ddtrace.trace.provider").DefaultContextProvider:
                 self._context_provider = None
                 agg.context_provider = None
             else:
@@ -195,8 +187,7 @@ class Tracer(TracerCore):
                     report_internal_error(e, "stopping the previous writer")
 
     def _writer_for(self, options):
-        from ddtrace.internal.writer import AgentWriter
-
+        AgentWriter = lazy.load("ddtrace.internal.writer").AgentWriter
         url = None
         if options.get("uds_path"):
             url = "unix://" + options["uds_path"]
@@ -206,7 +197,9 @@ class Tracer(TracerCore):
         return AgentWriter(agent_url=url, api_version=options.get("api_version"))
 
     def set_tags(self, tags):
-        """Add tags to every span this tracer sends from now on."""
+        """Add tags to every span this tracer sends from now on (None adds none)."""
+        if tags is None:
+            return
         agg = self._aggregator
         merged = dict(config.tags if agg.global_tags is None else agg.global_tags)
         for k, v in tags.items():

@@ -258,3 +258,47 @@ def test_agent_status_parses_info():
         status = ddtrace_run.agent_status(agent.url(""), timeout=5)
     assert status["reachable"] and status["version"] == "7.50.0" and status["api"] == "v0.4"
     assert json.dumps(status)
+
+
+def test_script_that_is_not_executable(tmp_path):
+    """``ddtrace-run ./script.py`` on a file without the executable bit: say so and exit
+    126, as a shell does (it said "command not found", 127)."""
+    script = tmp_path / "script.py"
+    script.write_text("print('ran')\n")
+    script.chmod(0o644)
+    proc = run("./script.py", cwd=str(tmp_path))
+    assert proc.returncode == 126, proc.stderr
+    assert "not executable" in proc.stderr and "command not found" not in proc.stderr
+    proc = run(str(tmp_path), cwd=str(tmp_path))
+    assert proc.returncode == 126 and "is a directory" in proc.stderr
+    proc = run("./missing.py", cwd=str(tmp_path))
+    assert proc.returncode == 127 and "no such file" in proc.stderr
+
+
+def test_script_that_is_executable(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text("#!%s\nprint('ran')\n" % sys.executable)
+    script.chmod(0o755)
+    proc = run("./script.py", cwd=str(tmp_path))
+    assert proc.returncode == 0 and proc.stdout == "ran\n", proc.stderr
+
+
+def test_a_bad_setting_is_reported_once():
+    """DD_TRACE_<NAME>_ENABLED is read by patch_all() and by the integration's own
+    settings; the user reads about a bad value once."""
+    env = python_env(DD_TRACE_SQLITE3_ENABLED="maybe", DD_TRACE_SAMPLE_RATE="abc")
+    code = "import sqlite3\nfrom ddtrace import tracer\nsqlite3.connect(':memory:').execute('select 1')\ntracer.trace('x').finish()\n"
+    proc = run(sys.executable, "-c", code, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len([line for line in lines if "DD_TRACE_SQLITE3_ENABLED" in line]) == 1, proc.stderr
+    assert len([line for line in lines if "DD_TRACE_SAMPLE_RATE" in line]) == 1, proc.stderr
+
+
+def test_info_redacts_credentials_in_the_agent_url():
+    port = free_port()
+    env = python_env(DD_TRACE_AGENT_URL="http://user:s3cret@127.0.0.1:%d" % port)
+    proc = run("--info", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "s3cret" not in proc.stdout + proc.stderr and "user:" not in proc.stdout
+    assert "http://***@127.0.0.1:%d" % port in proc.stdout

@@ -62,7 +62,9 @@ def test_invalid_urls_raise_value_error(url):
 
 
 def test_connection_classes():
-    assert type(_new_connection(AgentURL("http://h:1"), 2)) is http.client.HTTPConnection
+    plain = _new_connection(AgentURL("http://h:1"), 2)
+    assert isinstance(plain, http.client.HTTPConnection) and not isinstance(plain, http.client.HTTPSConnection)
+    assert (plain.host, plain.port, plain.timeout) == ("h", 1, 2)
     https = _new_connection(AgentURL("https://h"), 2)
     assert isinstance(https, http.client.HTTPSConnection) and https.port == 443
     unix = _new_connection(AgentURL("unix:///x.sock"), 2)

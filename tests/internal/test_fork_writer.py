@@ -108,6 +108,7 @@ def test_fork_while_another_thread_holds_the_writer_locks(agent_session):
     writer = tracer._writer
     with tracer.trace("parent"):
         pass
+    tracer.flush()  # the send lock exists from the first send on
     held = threading.Event()
     release = threading.Event()
 
@@ -154,14 +155,14 @@ pid = libc_fork()
 if pid == 0:
     code = 1
     try:
-        # "gone" joins the inherited "parent" in the queue, reaches the wake-up
-        # threshold, and that is where the fork is noticed: the queue, which cannot tell
-        # the parent's traces from the child's, starts afresh.
-        for name in ("gone", "kept1", "kept2", "kept3"):
+        # No Python at-fork hook ran, but libc's did (pthread_atfork): the first span
+        # notices the fork, and the queue drops the parent's "parent" before "first"
+        # joins it. Ids, pid and runtime id are the child's own.
+        for name in ("first", "kept1", "kept2", "kept3"):
             with tracer.trace(name):
                 pass
         tracer.flush()
-        code = 0 if writer.stats()["sent_traces"] == 3 else 3
+        code = 0 if writer.stats()["sent_traces"] == 4 else 3
     finally:
         os._exit(code)
 _, status = os.waitpid(pid, 0)
@@ -182,19 +183,23 @@ def test_fork_that_skips_the_at_fork_hooks(agent_session):
     env["PYTHONPATH"] = ROOT
     proc = subprocess.run([sys.executable, "-c", C_FORK_PROGRAM], env=env, capture_output=True, text=True, timeout=HANG * 2)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(roots(agent_session.wait_for_traces(4))) == ["kept1", "kept2", "kept3", "parent"]
+    got = roots(agent_session.wait_for_traces(5))
+    assert sorted(got) == ["first", "kept1", "kept2", "kept3", "parent"]
+    child_pids = {got[n]["metrics"]["process_id"] for n in ("first", "kept1", "kept2", "kept3")}
+    assert len(child_pids) == 1 and got["parent"]["metrics"]["process_id"] not in child_pids
+    assert got["first"]["meta"]["runtime-id"] != got["parent"]["meta"]["runtime-id"]
 
 
 def test_fork_waits_while_the_writer_imports():
     """A fork in the middle of the writer's imports would leave half-imported modules
     (http.client, logging...) in the child, breaking them there for good."""
-    from ddtrace.internal import writer as writer_module
+    from ddtrace.internal import lazy
 
     released = []
     holding = threading.Event()
 
     def importer():
-        with writer_module._import_guard:  # what _load_sending_modules holds
+        with lazy.loading():  # what _load_sending_modules runs in
             holding.set()
             time.sleep(0.2)
             released.append(True)
@@ -394,3 +399,50 @@ def test_gunicorn_workers_send_their_own_traces(agent_session, tmp_path):
         runtime_ids.setdefault(s["metrics"]["process_id"], set()).add(s["meta"]["runtime-id"])
     assert all(len(ids) == 1 for ids in runtime_ids.values())
     assert len({next(iter(ids)) for ids in runtime_ids.values()} | {preload[0]["meta"]["runtime-id"]}) == 3
+
+
+SIBLINGS_PROGRAM = """
+import ctypes, os, sys
+from ddtrace.trace import Tracer
+from ddtrace.internal.writer import InMemoryWriter
+
+libc_fork = ctypes.CDLL(None, use_errno=True).fork
+tracer = Tracer()
+tracer.configure(writer=InMemoryWriter())
+tracer.trace("parent").finish()
+r, w = os.pipe()
+pids = []
+for _ in range(2):
+    pid = libc_fork()
+    if pid == 0:
+        ids = []
+        for _ in range(50):
+            with tracer.trace("child") as span:
+                ids.append(span.span_id)
+        line = "%d %s %s\\n" % (os.getpid(), tracer._aggregator.runtime_id, " ".join(map(str, ids)))
+        os.write(w, line.encode())
+        os._exit(0)
+    pids.append(pid)
+for pid in pids:
+    os.waitpid(pid, 0)
+os.close(w)
+print(os.fdopen(r).read(), end="")
+print("parent %d %s" % (os.getpid(), tracer._aggregator.runtime_id))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="libc fork via ctypes")
+def test_children_of_a_fork_that_skips_the_hooks_get_their_own_ids():
+    """Two siblings forked in C (as uWSGI forks its workers) must not draw the same
+    span ids from the parent's generator, nor share its runtime id."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "_DD_"))}
+    env["PYTHONPATH"] = ROOT
+    proc = subprocess.run([sys.executable, "-c", SIBLINGS_PROGRAM], env=env, capture_output=True, text=True, timeout=HANG)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    parent = lines[-1].split()
+    children = [line.split() for line in lines[:-1]]
+    assert len(children) == 2
+    (pid1, rid1, *ids1), (pid2, rid2, *ids2) = children
+    assert len(set(ids1) | set(ids2)) == 100
+    assert len({rid1, rid2, parent[2]}) == 3

@@ -321,3 +321,24 @@ def test_header_constants():
     assert http.HTTP_HEADER_PARENT_ID == "x-datadog-parent-id"
     assert http.HTTP_HEADER_SAMPLING_PRIORITY == "x-datadog-sampling-priority"
     assert http.HTTP_HEADER_ORIGIN == "x-datadog-origin"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-datadog-trace-id": b"123", "x-datadog-parent-id": b"456", "x-datadog-sampling-priority": b"1"},
+        {b"x-datadog-trace-id": b"123", b"x-datadog-parent-id": b"456"},
+        {"traceparent": b"00-0000000000000000000000000000007b-00000000000001c8-01", "tracestate": b"dd=s:1"},
+        {"x-b3-traceid": bytearray(b"000000000000007b"), "x-b3-spanid": memoryview(b"00000000000001c8")},
+    ],
+)
+def test_extract_bytes_values(headers, styles):
+    """Message headers (Kafka and the like) carry bytes: they are read as text."""
+    styles(extract=["datadog", "tracecontext", "b3multi", "baggage"])
+    ctx = HTTPPropagator.extract(headers)
+    assert (ctx.trace_id, ctx.span_id) == (123, 456)
+
+
+def test_extract_bytes_baggage():
+    ctx = HTTPPropagator.extract({"baggage": b"user=alice,k=v%20w", "x-datadog-trace-id": b"1"})
+    assert ctx.get_all_baggage_items() == {"user": "alice", "k": "v w"}

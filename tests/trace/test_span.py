@@ -252,3 +252,26 @@ def test_metrics_accept_int_subclasses():
     s.set_tag("lvl", Level.HIGH)
     assert s.get_metric("lvl") == 3
     assert not math.isnan(s.get_metric("lvl"))
+
+
+@pytest.mark.parametrize("value", [None, 5, "not-a-mapping", [1, 2]])
+def test_set_tags_and_metrics_never_raise(value):
+    span = Span("x")
+    span.set_tags(value)
+    span.set_metrics(value)
+    assert span.get_tags() == {} and span.get_metrics() == {}
+
+
+def test_set_tags_accepts_pairs_and_mappings():
+    span = Span("x")
+    span.set_tags([("a", "b")])
+    span.set_tags({"c": 1})
+    span.set_metrics([("m", 2)])
+    assert span.get_tags() == {"a": "b"} and span.get_metrics() == {"c": 1, "m": 2}
+
+
+def test_tracer_set_tags_none(tracer):
+    tracer.set_tags(None)
+    with tracer.trace("x"):
+        pass
+    assert tracer.pop()[0].get_tag("x") is None

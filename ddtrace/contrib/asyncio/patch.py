@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ddtrace.contrib._integration import Integration
 from ddtrace.contrib._integration import guard
+from ddtrace.contrib.futures.patch import bind
 
 integration = Integration("asyncio")
 patch, unpatch, get_version = integration.patch, integration.unpatch, integration.version
@@ -26,8 +27,6 @@ def _traced_run_in_executor(wrapped, instance, args, kwargs):
     fn = args[1]
     bound = fn
     with guard("passing the active span to run_in_executor"):
-        from ddtrace.contrib.futures.patch import bind
-
         bound = bind(integration.tracer(), fn)
     if bound is fn:
         return wrapped(*args, **kwargs)
