@@ -234,7 +234,8 @@ class Integration:
         """``ddtrace.config.<config name>`` (usually the name), with the row's settings declared."""
         cfg = self._config
         if cfg is None:
-            cfg = self._config = _global_config._add(self.row.config_name, declared=self.row.settings, aliases=self.row.aliases)
+            row = self.row
+            cfg = self._config = _global_config._add(row.config_name, declared=row.settings, aliases=row.aliases)
         return cfg
 
     def version(self, module=None):
@@ -385,7 +386,7 @@ class Integration:
                             trigger.versions,
                         )
                         return
-                elif state != PATCHED:
+                elif state == UNSUPPORTED:
                     return
             mark = len(self._records)
             undo_mark = len(self._undo)

@@ -304,13 +304,13 @@ def test_failed_setup_is_undone_and_reported(fake_lib, internal_errors):
     original = fake_lib.Base.__dict__["greet"]
 
     @integ.on_import("dd_fake_lib")
-    def works(mod):
-        integ.wrap(mod, "func", _upper)
-
-    @integ.on_import("dd_fake_lib")
     def breaks(mod):
         integ.wrap(mod.Base, "greet", _upper)
         raise AttributeError("the library changed")
+
+    @integ.on_import("dd_fake_lib")
+    def works(mod):  # after the failure: still set up
+        integ.wrap(mod, "func", _upper)
 
     integ.patch()
     # Only the failing set-up's work is undone; the status says something failed.
