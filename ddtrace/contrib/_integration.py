@@ -401,7 +401,8 @@ class Integration:
                 return
             setup.done = True
             if trigger is not None:
-                self._states[trigger.name] = PATCHED
+                # A failure of another set-up of this library stays visible.
+                self._states.setdefault(trigger.name, PATCHED)
                 top = sys.modules.get(trigger.name)
                 if top is not None:
                     try:
